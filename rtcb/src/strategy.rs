@@ -1,0 +1,124 @@
+//! [`Strategy`]: the five ways, as a value a plugin can store in a parameter and switch per block.
+
+pub mod mailbox;
+pub mod overwrite_ring;
+pub mod spin_lock;
+pub mod spsc_queue;
+pub mod trap;
+
+use std::fmt;
+
+/// One of the five ways to hand a listener to the audio thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Strategy {
+    /// A lock the audio thread only ever *tries*; registrars wait for it. See [`spin_lock`].
+    SpinLock,
+    /// A bounded queue of changes from one registrar. See [`spsc_queue`].
+    SpscQueue,
+    /// A one-place exchange that refuses a second change until the first is taken. See [`trap`].
+    Trap,
+    /// A latest-wins ring of three slots from one registrar. See [`overwrite_ring`].
+    OverwriteRing,
+    /// A latest-wins inbox with a wait-free audio side, any registrars. See [`mailbox`].
+    Mailbox,
+}
+
+impl Strategy {
+    /// All five, in declaration order.
+    pub const ALL: [Strategy; 5] = [
+        Strategy::SpinLock,
+        Strategy::SpscQueue,
+        Strategy::Trap,
+        Strategy::OverwriteRing,
+        Strategy::Mailbox,
+    ];
+
+    /// The variant's name, as written in code (`"SpinLock"`, …).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Strategy::SpinLock => "SpinLock",
+            Strategy::SpscQueue => "SpscQueue",
+            Strategy::Trap => "Trap",
+            Strategy::OverwriteRing => "OverwriteRing",
+            Strategy::Mailbox => "Mailbox",
+        }
+    }
+
+    /// One line on what the strategy trades, for a user choosing between them.
+    pub const fn trade_off(self) -> &'static str {
+        match self {
+            Strategy::SpinLock => "Smallest; registrars wait while the listener runs",
+            Strategy::SpscQueue => "One registrar; a set is refused when 4 changes are queued",
+            Strategy::Trap => "Any registrars; a second set is refused until the first is taken",
+            Strategy::OverwriteRing => "One registrar; never refuses, latest wins",
+            Strategy::Mailbox => "Any registrars; never refuses or waits, wait-free audio side",
+        }
+    }
+
+    /// Position in [`Strategy::ALL`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The strategy at `index` in [`Strategy::ALL`].
+    pub const fn from_index(index: usize) -> Option<Strategy> {
+        if index < Self::ALL.len() {
+            Some(Self::ALL[index])
+        } else {
+            None
+        }
+    }
+
+    /// The strategy whose [`name`](Strategy::name) is `name`.
+    pub fn from_name(name: &str) -> Option<Strategy> {
+        Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Whether more than one thread may register at once (the registrar is `Clone`).
+    pub const fn allows_many_registrars(self) -> bool {
+        matches!(
+            self,
+            Strategy::SpinLock | Strategy::Trap | Strategy::Mailbox
+        )
+    }
+
+    /// Whether a change can be refused (and handed back) when the audio thread lags.
+    pub const fn can_refuse(self) -> bool {
+        matches!(self, Strategy::SpscQueue | Strategy::Trap)
+    }
+
+    /// Whether a registrar may have to wait for the audio thread.
+    pub const fn registrar_waits(self) -> bool {
+        matches!(self, Strategy::SpinLock)
+    }
+}
+
+impl Default for Strategy {
+    fn default() -> Self {
+        Strategy::Mailbox
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_indices_round_trip() {
+        for (i, s) in Strategy::ALL.into_iter().enumerate() {
+            assert_eq!(s.index(), i);
+            assert_eq!(Strategy::from_index(i), Some(s));
+            assert_eq!(Strategy::from_name(s.name()), Some(s));
+            assert_eq!(s.to_string(), s.name());
+        }
+        assert_eq!(Strategy::from_index(5), None);
+        assert_eq!(Strategy::from_name("mailbox"), None);
+        assert_eq!(Strategy::default(), Strategy::Mailbox);
+    }
+}

@@ -1,0 +1,346 @@
+//! `Mailbox`: any number of registrars, never refuses, never waits for the audio thread, latest
+//! wins; the audio thread's side is wait-free.
+//!
+//! # How it works
+//! A registrar puts its change in a parcel (allocated on its own thread) and *swaps* it into the
+//! one-place inbox. If the inbox still held an older parcel the audio thread never took, the
+//! registrar gets it back from the same swap and drops it: that change was superseded (latest
+//! wins). The audio thread checks the inbox with one atomic load; when it is not empty it takes
+//! the parcel with one swap, installs it, and pushes the parcel it replaces into a small return
+//! ring. Registrars empty the return ring (dropping what they find) at every change and on
+//! `collect`. Registrars serialise among themselves with a mutex that the audio thread never
+//! touches.
+//!
+//! # Costs
+//! - Idle (nothing installed, nothing pending): one relaxed atomic load.
+//! - Delivering with nothing pending: one relaxed load and the listener call.
+//! - Taking a change: one swap, one ticket store, one ring push (two loads, one store).
+//!
+//! # Memory
+//! At most [`MAX_LIVE_LISTENERS`] listeners are alive at once outside the registrars: the
+//! installed one, one waiting in the inbox and [`RETURN_SLOTS`] in the return ring. Each
+//! registrar holds at most one more while it is inside `set`. In practice the ring never holds
+//! more than three: between two registrar changes the audio thread can take at most two parcels
+//! (the one pending before the change and the new one), each of which retires one. Should the
+//! ring ever be full, the audio thread leaves the next parcel in the inbox (and keeps a stopped
+//! listener, uncalled) until a registrar has made room: it waits, it never drops.
+
+use crate::listener::{forward_handles, Change, Flow, Listener, Refused, Ticket};
+use crate::progress::{Applied, TicketCounter};
+use crate::ring::Ring;
+use crate::sync::{Arc, AtomicPtr, Mutex, Ordering, UnsafeCell};
+use std::marker::PhantomData;
+use std::ptr;
+
+/// Places in the ring that carries retired parcels back to the registrars.
+pub const RETURN_SLOTS: usize = 4;
+
+/// The most listeners alive at once outside the registrars' hands.
+pub const MAX_LIVE_LISTENERS: usize = 2 + RETURN_SLOTS;
+
+/// A change on its way to the audio thread, boxed so one atomic pointer can carry it.
+struct Parcel<T: ?Sized> {
+    ticket: Ticket,
+    /// In a (loom-checked) cell so that loom sees every access to the listener and would report
+    /// a parcel read before it was published.
+    listener: UnsafeCell<Option<Listener<T>>>,
+}
+
+impl<T: ?Sized> Parcel<T> {
+    fn boxed(change: Change<T>) -> Box<Self> {
+        Box::new(Self {
+            ticket: change.ticket,
+            listener: UnsafeCell::new(change.listener),
+        })
+    }
+}
+
+struct Shared<T: ?Sized> {
+    /// The newest change not yet taken by the audio thread, or null.
+    inbox: AtomicPtr<Parcel<T>>,
+    /// Retired parcels on their way back. Producer: the caller. Consumer: whichever registrar
+    /// holds `registrars`.
+    returns: Ring<Box<Parcel<T>>, RETURN_SLOTS>,
+    /// Serialises registrars (never the audio thread) and orders their tickets.
+    registrars: Mutex<TicketCounter>,
+    applied: Applied,
+}
+
+// SAFETY: the parcels (and the listeners in them) move between threads, so `Listener<T>` must
+// be `Send`, which it is by construction (`dyn FnMut + Send`). Each parcel is owned by one
+// party at a time, as the inbox swap and the ring protocol hand it over.
+unsafe impl<T: ?Sized> Send for Shared<T> {}
+// SAFETY: as above: all shared access goes through atomics, the ring and the mutex.
+unsafe impl<T: ?Sized> Sync for Shared<T> {}
+
+impl<T: ?Sized> Drop for Shared<T> {
+    fn drop(&mut self) {
+        // Relaxed: `&mut self`, every other handle is gone.
+        let pending = self.inbox.swap(ptr::null_mut(), Ordering::Relaxed);
+        if !pending.is_null() {
+            // SAFETY: a non-null inbox pointer always comes from `Box::into_raw` in `publish`
+            // and is owned by the inbox until swapped out, which just happened.
+            drop(unsafe { Box::from_raw(pending) });
+        }
+    }
+}
+
+/// Creates a connected pair: a registrar (clone it for more registrar threads) and the caller for
+/// the audio thread.
+pub fn new<T: ?Sized>() -> (Registrar<T>, Caller<T>) {
+    let shared = Arc::new(Shared {
+        inbox: AtomicPtr::new(ptr::null_mut()),
+        returns: Ring::new(),
+        registrars: Mutex::new(TicketCounter::default()),
+        applied: Applied::new(),
+    });
+    (
+        Registrar {
+            shared: shared.clone(),
+        },
+        Caller {
+            shared,
+            current: None,
+            stopped: false,
+            _not_sync: PhantomData,
+        },
+    )
+}
+
+/// The registrar side: `Clone + Send + Sync`; use it from any number of non-real-time threads.
+pub struct Registrar<T: ?Sized> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T: ?Sized> Clone for Registrar<T> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T: ?Sized> Registrar<T> {
+    /// Installs `listener` (latest wins). Never refused, never waits for the audio thread.
+    pub fn set(&mut self, listener: Listener<T>) -> Result<Ticket, Refused<T>> {
+        Ok(self.publish(Some(listener)))
+    }
+
+    /// Removes the listener (latest wins). Never refused, never waits for the audio thread.
+    pub fn clear(&mut self) -> Result<Ticket, Refused<T>> {
+        Ok(self.publish(None))
+    }
+
+    /// Whether the audio thread has applied `ticket` or a newer change.
+    pub fn is_applied(&self, ticket: Ticket) -> bool {
+        self.shared.applied.covers(ticket)
+    }
+
+    /// The newest ticket number the audio thread has applied (0 before the first).
+    pub fn newest_applied(&self) -> u64 {
+        self.shared.applied.newest()
+    }
+
+    /// Drops the listeners the audio thread has handed back; returns how many.
+    pub fn collect(&mut self) -> usize {
+        let tickets = self
+            .shared
+            .registrars
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let dropped = self.drain_returns();
+        drop(tickets);
+        dropped
+    }
+
+    /// Empties the return ring. Call with the registrars' mutex held (only one consumer).
+    fn drain_returns(&self) -> usize {
+        let mut dropped = 0;
+        // SAFETY: the caller holds the registrars' mutex, so this is the only consumer.
+        while let Some(parcel) = unsafe { self.shared.returns.pop() } {
+            dropped += usize::from(parcel.listener.with(|l| {
+                // SAFETY: the parcel came back through the ring, so we own it alone.
+                unsafe { (*l).is_some() }
+            }));
+            drop(parcel);
+        }
+        dropped
+    }
+
+    fn publish(&mut self, listener: Option<Listener<T>>) -> Ticket {
+        let mut tickets = self
+            .shared
+            .registrars
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        self.drain_returns();
+        let ticket = tickets.next();
+        let parcel = Box::into_raw(Parcel::boxed(Change { ticket, listener }));
+        // AcqRel. Release: the parcel's contents, written above, are visible to whoever swaps
+        // it out (the audio thread's Acquire swap, or the next registrar's). Acquire: if we get
+        // an older parcel back, its contents (written by another registrar) are visible to us.
+        let superseded = self.shared.inbox.swap(parcel, Ordering::AcqRel);
+        // Unlock before dropping the superseded listener: its drop may be slow.
+        drop(tickets);
+        if !superseded.is_null() {
+            // SAFETY: non-null inbox pointers come from `Box::into_raw` above; the swap moved
+            // ownership of this one to us, and the audio thread never saw it.
+            drop(unsafe { Box::from_raw(superseded) });
+        }
+        ticket
+    }
+}
+
+/// The audio thread's side: `Send`, not `Clone`, not `Sync`.
+///
+/// Drop it off the audio thread (it may own the installed listener).
+pub struct Caller<T: ?Sized> {
+    shared: Arc<Shared<T>>,
+    /// The installed change (its listener is `None` after a clear).
+    current: Option<Box<Parcel<T>>>,
+    /// The installed listener returned [`Flow::Stop`] and waits for room in the return ring.
+    stopped: bool,
+    _not_sync: PhantomData<std::cell::Cell<()>>,
+}
+
+// SAFETY: the caller owns its parcel, which holds a `Send` listener; `Shared` is `Send + Sync`.
+unsafe impl<T: ?Sized> Send for Caller<T> {}
+
+impl<T: ?Sized> Caller<T> {
+    /// Applies a pending change, if any, and says whether a listener is installed.
+    #[inline]
+    pub fn is_listening(&mut self) -> bool {
+        // Relaxed: only a hint whether to swap; the swap below synchronises.
+        if !self.shared.inbox.load(Ordering::Relaxed).is_null() {
+            self.take_pending();
+        }
+        if self.stopped {
+            self.retire_stopped();
+        }
+        self.has_listener()
+    }
+
+    /// Calls the installed listener with `value`, if there is one.
+    #[inline]
+    pub fn deliver(&mut self, value: &T) -> bool {
+        if self.stopped {
+            return false;
+        }
+        let Some(parcel) = self.current.as_mut() else {
+            return false;
+        };
+        let flow = parcel.listener.with_mut(|listener| {
+            // SAFETY: the caller owns `current` alone (taken from the inbox by swap).
+            unsafe { (*listener).as_mut() }.map(|l| l.call(value))
+        });
+        match flow {
+            None => false,
+            Some(Flow::Continue) => true,
+            Some(Flow::Stop) => {
+                self.stopped = true;
+                self.retire_stopped();
+                true
+            }
+        }
+    }
+
+    fn has_listener(&self) -> bool {
+        !self.stopped
+            && self.current.as_ref().is_some_and(|parcel| {
+                parcel.listener.with(|listener| {
+                    // SAFETY: the caller owns `current` alone.
+                    unsafe { (*listener).is_some() }
+                })
+            })
+    }
+
+    #[cold]
+    fn take_pending(&mut self) {
+        if self.current.is_some() && self.shared.returns.len() == RETURN_SLOTS {
+            // No room to hand back the parcel we would replace: leave the change pending.
+            return;
+        }
+        // Acquire: pairs with the registrar's Release swap, so the parcel's contents are
+        // visible. (Release is not needed: we publish nothing with this swap.)
+        let taken = self.shared.inbox.swap(ptr::null_mut(), Ordering::Acquire);
+        if taken.is_null() {
+            return;
+        }
+        // SAFETY: non-null inbox pointers come from `Box::into_raw` in `publish`; the swap
+        // moved ownership to us. Building the Box frees nothing.
+        let parcel = unsafe { Box::from_raw(taken) };
+        self.shared.applied.mark(parcel.ticket);
+        self.stopped = false;
+        if let Some(old) = self.current.replace(parcel) {
+            // SAFETY: this thread is the ring's only producer. Room was checked above, and
+            // only the consumer changes the length meanwhile, by making more room.
+            let pushed = unsafe { self.shared.returns.push(old) };
+            debug_assert!(pushed.is_ok(), "room was checked");
+            std::mem::forget(pushed);
+        }
+    }
+
+    #[cold]
+    fn retire_stopped(&mut self) {
+        let Some(parcel) = self.current.take() else {
+            self.stopped = false;
+            return;
+        };
+        // SAFETY: this thread is the ring's only producer.
+        match unsafe { self.shared.returns.push(parcel) } {
+            Ok(()) => self.stopped = false,
+            // Full: keep it (uncalled) and try again on the next call.
+            Err(parcel) => self.current = Some(parcel),
+        }
+    }
+}
+
+forward_handles!(Registrar, Caller);
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latest_wins_and_superseded_changes_are_dropped_by_the_registrar() {
+        let (mut registrar, mut caller) = new::<u32>();
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        for i in 0..10 {
+            let seen = seen.clone();
+            registrar
+                .set(Listener::forever(move |v: &u32| {
+                    seen.store(v + i, std::sync::atomic::Ordering::Relaxed)
+                }))
+                .unwrap();
+        }
+        let ticket = registrar.clear().unwrap();
+        let last = registrar.set(Listener::forever(|_| {})).unwrap();
+        assert!(!registrar.is_applied(ticket));
+        assert!(caller.is_listening());
+        assert!(registrar.is_applied(ticket) && registrar.is_applied(last));
+        assert!(caller.deliver(&1));
+        assert_eq!(seen.load(std::sync::atomic::Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn a_stopped_listener_is_not_called_again_and_comes_back() {
+        let (mut registrar, mut caller) = new::<u32>();
+        let mut calls = 0;
+        registrar
+            .set(Listener::new(move |_| {
+                calls += 1;
+                if calls == 2 {
+                    Flow::Stop
+                } else {
+                    Flow::Continue
+                }
+            }))
+            .unwrap();
+        assert!(caller.is_listening());
+        assert!(caller.deliver(&0));
+        assert!(caller.deliver(&0));
+        assert!(!caller.is_listening());
+        assert!(!caller.deliver(&0));
+        assert_eq!(registrar.collect(), 1);
+    }
+}
