@@ -9,7 +9,7 @@ pub mod trap;
 use std::fmt;
 
 /// One of the five ways to hand a listener to the audio thread.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Strategy {
     /// A lock the audio thread only ever *tries*; registrars wait for it. See [`spin_lock`].
     SpinLock,
@@ -20,6 +20,8 @@ pub enum Strategy {
     /// A latest-wins ring of three slots from one registrar. See [`overwrite_ring`].
     OverwriteRing,
     /// A latest-wins inbox with a wait-free audio side, any registrars. See [`mailbox`].
+    /// The default.
+    #[default]
     Mailbox,
 }
 
@@ -90,12 +92,6 @@ impl Strategy {
     /// Whether a registrar may have to wait for the audio thread.
     pub const fn registrar_waits(self) -> bool {
         matches!(self, Strategy::SpinLock)
-    }
-}
-
-impl Default for Strategy {
-    fn default() -> Self {
-        Strategy::Mailbox
     }
 }
 

@@ -257,7 +257,7 @@ mod tests {
 
     #[test]
     fn collect_does_not_take_the_lock_unless_a_listener_stopped() {
-        let (mut registrar, mut caller) = new::<u8>();
+        let (mut registrar, caller) = new::<u8>();
         registrar.set(Listener::forever(|_| {})).unwrap();
         // Hold the lock as a running listener would: collect must return without waiting.
         assert!(caller.shared.try_lock());
