@@ -120,6 +120,13 @@ pub trait Register<T: ?Sized> {
 
     /// Drops every listener the audio thread has handed back so far; returns how many.
     fn collect(&mut self) -> usize;
+
+    /// The newest ticket number the audio thread has applied (0 before the first change).
+    fn newest_applied(&self) -> u64;
+
+    /// How many changes the audio thread has applied. Superseded changes are not counted, so
+    /// once the audio thread has caught up, accepted changes minus this is the number coalesced.
+    fn applied_changes(&self) -> u64;
 }
 
 /// The audio-thread side of a strategy. Every method is real-time safe: no allocation, no free,
@@ -160,6 +167,12 @@ macro_rules! forward_handles {
             }
             fn collect(&mut self) -> usize {
                 $registrar::collect(self)
+            }
+            fn newest_applied(&self) -> u64 {
+                $registrar::newest_applied(self)
+            }
+            fn applied_changes(&self) -> u64 {
+                $registrar::applied_changes(self)
             }
         }
 

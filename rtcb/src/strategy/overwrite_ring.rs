@@ -126,6 +126,13 @@ impl<T: ?Sized> Registrar<T> {
         self.shared.applied.newest()
     }
 
+    /// How many changes the audio thread has applied so far. A change superseded before the
+    /// audio thread saw it is not counted, so accepted changes minus this is the number that
+    /// were coalesced (once the audio thread has caught up).
+    pub fn applied_changes(&self) -> u64 {
+        self.shared.applied.count()
+    }
+
     /// Drops the listener the reader has put back in the middle slot, if any.
     pub fn collect(&mut self) -> usize {
         let dropped = self.drop_spare();

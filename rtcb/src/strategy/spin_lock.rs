@@ -163,6 +163,13 @@ impl<T: ?Sized> Registrar<T> {
         self.shared.applied.newest()
     }
 
+    /// How many changes the audio thread has applied so far. A change superseded before the
+    /// audio thread saw it is not counted, so accepted changes minus this is the number that
+    /// were coalesced (once the audio thread has caught up).
+    pub fn applied_changes(&self) -> u64 {
+        self.shared.applied.count()
+    }
+
     /// Drops a listener that stopped itself. Takes the lock only if the audio thread has seen one
     /// stop, so a GUI can call it every frame without making the audio thread skip blocks.
     pub fn collect(&mut self) -> usize {

@@ -100,6 +100,13 @@ impl<T: ?Sized> Registrar<T> {
         self.shared.applied.newest()
     }
 
+    /// How many changes the audio thread has applied so far. A change superseded before the
+    /// audio thread saw it is not counted, so accepted changes minus this is the number that
+    /// were coalesced (once the audio thread has caught up).
+    pub fn applied_changes(&self) -> u64 {
+        self.shared.applied.count()
+    }
+
     /// Drops the listeners the audio thread has handed back; returns how many.
     pub fn collect(&mut self) -> usize {
         let mut dropped = 0;
