@@ -1,4 +1,42 @@
-//! The rtcb demonstrator's editor, and the data the plugin's audio thread hands it.
+//! # rtcb_gui: the demonstrator's editor
+//!
+//! The editor of the rtcb plugin: it registers a listener on the active strategy while it is
+//! open, shows the notes that arrive (a keyboard and a log), lets the user switch strategies (a
+//! parameter change through the host), and shows what each strategy costs the audio thread.
+//!
+//! ## Real-time guarantees
+//! The only editor code on the audio thread is the [`tap`] listener. It never allocates, frees,
+//! blocks or makes a system call: it copies each [`NoteBatch`](batch::NoteBatch) into a ring
+//! allocated once per plugin instance ([`tap::RING_RECORDS`] records) and raises a repaint
+//! flag. A full ring is counted and shown, never waited on. Listeners are created and dropped
+//! on the editor's side only.
+//!
+//! ## Wiring it into a plugin
+//! - At construction: `let (registrar, caller) = rtcb::switchable::<NoteBatch>();` — keep
+//!   `caller` for `process()` and make `Arc::new(EditorLink::new(registrar))`.
+//! - Implement [`EditorParams`] for the plugin's parameters (read the strategy and demo switch,
+//!   change them with `begin/set/end_set_parameter`).
+//! - In `Plugin::editor()`: `rtcb_gui::create_editor(link.clone(), params.clone())`, with
+//!   `type Editor = rtcb_gui::RtcbEditor`.
+//!
+//! ## Lifecycle
+//! Opening the editor calls [`EditorLink::open`] (a tap listener is registered on the active
+//! strategy); each frame calls [`EditorLink::follow`] (the registration moves when the strategy
+//! parameter changes, from the editor or host automation, and refused sets are retried); the
+//! host dropping the editor calls [`EditorLink::close`] (the listener is cleared). The host may
+//! do this any number of times.
 #![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod batch;
+pub mod editor;
+pub mod link;
+pub mod model;
+pub mod tap;
+pub mod view;
+
+pub use editor::{
+    create_editor, EditorCore, EditorParams, ParamChange, RtcbEditor, RtcbEditorHandle, DEMO_ENV,
+};
+pub use link::{EditorLink, StrategyReport};

@@ -1,0 +1,71 @@
+//! The counters table: per strategy, since the editor opened, what it delivered, what did not
+//! fit, how many changes it refused, how long the last set took to apply, and whether the
+//! listener is on it.
+
+use super::theme::{status_label, strategy_color, TEXT_DIM};
+use crate::link::StrategyReport;
+use crate::model::DeliveryCounters;
+use egui::{Grid, RichText, Ui};
+use rtcb::Strategy;
+
+/// Draws the table.
+pub fn show(
+    ui: &mut Ui,
+    active: Strategy,
+    reports: &[StrategyReport; 5],
+    delivered: &[DeliveryCounters; 5],
+) {
+    Grid::new("rtcb-counters")
+        .striped(true)
+        .num_columns(7)
+        .spacing([14.0, 4.0])
+        .show(ui, |ui| {
+            for title in [
+                "Strategy",
+                "Listener",
+                "Batches",
+                "Notes",
+                "Did not fit",
+                "Refused",
+                "Set→applied",
+            ] {
+                ui.label(RichText::new(title).small().strong().color(TEXT_DIM));
+            }
+            ui.end_row();
+            for strategy in Strategy::ALL {
+                let report = &reports[strategy.index()];
+                let counts = &delivered[strategy.index()];
+                let name = RichText::new(strategy.name()).color(strategy_color(strategy));
+                ui.label(if strategy == active { name.strong() } else { name });
+                let (status, colour) = status_label(report.status);
+                ui.label(RichText::new(status).small().color(colour));
+                number(ui, counts.batches);
+                number(ui, counts.notes);
+                let lost_in_ring = counts.notes_lost_in_ring + report.losses.notes;
+                let did_not_fit = counts.notes_over_capacity + lost_in_ring;
+                number(ui, did_not_fit).on_hover_text(format!(
+                    "{} over the batch's capacity (plugin side)\n{} that did not fit in the editor's ring ({} whole batches)\n{} calls skipped: ring busy",
+                    counts.notes_over_capacity,
+                    lost_in_ring,
+                    report.losses.batches,
+                    report.losses.contended,
+                ));
+                number(ui, report.refusals).on_hover_text(
+                    "Changes this strategy refused since the editor opened (each retry counts); a refused set is retried every frame",
+                );
+                let latency = report.latency.map_or_else(
+                    || "—".to_owned(),
+                    |d| format!("{:.1} ms", d.as_secs_f64() * 1e3),
+                );
+                ui.label(RichText::new(latency).monospace()).on_hover_text(format!(
+                    "From the set being accepted to the editor seeing it applied (no finer than a frame). Newest applied ticket: #{}",
+                    report.applied_ticket
+                ));
+                ui.end_row();
+            }
+        });
+}
+
+fn number(ui: &mut Ui, value: u64) -> egui::Response {
+    ui.label(RichText::new(value.to_string()).monospace())
+}

@@ -1,0 +1,75 @@
+//! The strategy selector: one card per strategy with its trade-off and where the editor's
+//! listener stands on it. A click asks the host to change the strategy parameter.
+
+use super::theme::{status_label, strategy_color, LINE, SURFACE, SURFACE_SELECTED, TEXT_DIM};
+use crate::link::StrategyReport;
+use egui::{Frame, Margin, RichText, Sense, Stroke, Ui};
+use rtcb::Strategy;
+
+/// Draws the five cards side by side; returns the strategy clicked, if any.
+pub fn show(ui: &mut Ui, active: Strategy, reports: &[StrategyReport; 5]) -> Option<Strategy> {
+    let mut picked = None;
+    ui.columns(Strategy::ALL.len(), |columns| {
+        for (column, strategy) in columns.iter_mut().zip(Strategy::ALL) {
+            if card(column, strategy, strategy == active, &reports[strategy.index()]) {
+                picked = Some(strategy);
+            }
+        }
+    });
+    picked.filter(|&strategy| strategy != active)
+}
+
+/// One strategy's card; returns whether it was clicked.
+fn card(ui: &mut Ui, strategy: Strategy, selected: bool, report: &StrategyReport) -> bool {
+    let colour = strategy_color(strategy);
+    let (fill, stroke) = if selected {
+        (SURFACE_SELECTED, Stroke::new(2.0, colour))
+    } else {
+        (SURFACE, Stroke::new(1.0, LINE))
+    };
+    let frame = Frame::new()
+        .fill(fill)
+        .stroke(stroke)
+        .corner_radius(6)
+        .inner_margin(Margin::symmetric(8, 6))
+        .show(ui, |ui| {
+            ui.set_min_width(ui.available_width());
+            ui.set_min_height(92.0);
+            ui.spacing_mut().item_spacing.y = 3.0;
+            ui.horizontal(|ui| {
+                ui.label(RichText::new("●").color(colour));
+                ui.label(RichText::new(strategy.name()).strong());
+            });
+            let (status, status_colour) = status_label(report.status);
+            ui.label(RichText::new(status).small().strong().color(status_colour));
+            ui.label(RichText::new(strategy.trade_off()).small().color(TEXT_DIM));
+        });
+    let response = ui
+        .interact(
+            frame.response.rect,
+            ui.scope_id().with(("rtcb-strategy-card", strategy.index())),
+            Sense::click(),
+        )
+        .on_hover_text(details(strategy));
+    if response.hovered() && !selected {
+        ui.painter().rect_stroke(
+            frame.response.rect,
+            6,
+            Stroke::new(1.5, colour),
+            egui::StrokeKind::Inside,
+        );
+    }
+    response.clicked()
+}
+
+/// The hover text: the strategy's properties in full.
+fn details(strategy: Strategy) -> String {
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    format!(
+        "{}\nregistrars: {}\na set can be refused: {}\nregistrar waits for the audio thread: {}\n\nClick to make it the active strategy (through the host: undoable, automatable).",
+        strategy.trade_off(),
+        if strategy.allows_many_registrars() { "many" } else { "one" },
+        yes_no(strategy.can_refuse()),
+        yes_no(strategy.registrar_waits()),
+    )
+}
