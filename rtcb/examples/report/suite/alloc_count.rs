@@ -1,0 +1,82 @@
+//! A global allocator that counts the bytes each thread has live, so the report can tell how
+//! much heap a strategy's `new()` keeps. Install it with
+//! `#[global_allocator] static A: CountingAllocator = CountingAllocator;`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+/// The system allocator, counting per thread.
+pub struct CountingAllocator;
+
+thread_local! {
+    /// Bytes allocated minus bytes freed by this thread (may go negative when it frees what
+    /// another thread allocated).
+    static LIVE: Cell<i64> = const { Cell::new(0) };
+}
+
+fn count(bytes: i64) {
+    // `try_with`: during thread teardown the counter may be gone; such frees are not counted.
+    let _ = LIVE.try_with(|live| live.set(live.get() + bytes));
+}
+
+fn size(layout: Layout) -> i64 {
+    i64::try_from(layout.size()).unwrap_or(i64::MAX)
+}
+
+// SAFETY: every call is forwarded unchanged to `System`, which upholds the `GlobalAlloc`
+// contract; the counting touches only a thread-local `Cell` (no allocation, no reentrancy).
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees (non-zero size layout).
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            count(size(layout));
+        }
+        ptr
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as `alloc`.
+        let ptr = unsafe { System.alloc_zeroed(layout) };
+        if !ptr.is_null() {
+            count(size(layout));
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` (through us) with `layout`.
+        unsafe { System.dealloc(ptr, layout) };
+        count(-size(layout));
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            count(i64::try_from(new_size).unwrap_or(i64::MAX) - size(layout));
+        }
+        new
+    }
+}
+
+/// Heap bytes `make` allocated on this thread and still holds in what it returns. Panics if
+/// [`CountingAllocator`] is not the global allocator.
+pub fn heap_kept_by<T>(make: impl FnOnce() -> T) -> (T, u64) {
+    let probe_before = live();
+    let probe = Box::new(0u64);
+    assert_eq!(
+        live() - probe_before,
+        8,
+        "CountingAllocator must be the global allocator"
+    );
+    drop(probe);
+    let before = live();
+    let made = make();
+    let kept = u64::try_from(live() - before).unwrap_or(0);
+    (made, kept)
+}
+
+fn live() -> i64 {
+    LIVE.with(Cell::get)
+}

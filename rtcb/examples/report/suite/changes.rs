@@ -1,0 +1,338 @@
+//! Scenarios 4 and 5, `set_unset` and `held_lock`: the seed's registrar benchmark, counted.
+//!
+//! An audio thread loops { busy-wait 500 µs, one call (ask and deliver) }. The registrar
+//! (this thread) hammers set, clear, set, … for a while and times each change. Every attempted
+//! change is then accounted for: refused (`Err`, its listener dropped here), applied (the
+//! strategy's `applied_changes()` delta once the audio thread has caught up) or coalesced
+//! (accepted but superseded before the audio thread saw it). Then it samples set→applied
+//! latency: after a random pause it sets, polls `is_applied` until true, clears and waits again.
+//! Segments of every strategy are interleaved, like timing rounds.
+//!
+//! `held_lock` is the same with a listener that takes 50 µs per call.
+
+use crate::suite::config::{ChangePlan, SLOW_CHANGE};
+use crate::suite::results::ChangeRun;
+use crate::suite::strategies::{ask_and_deliver, busy_listener, change, spin_for};
+use crate::suite::strategies::{summing_listener, with_strategy, Payload, Visit};
+use crate::suite::timing::{histogram, nanos};
+use hdrhistogram::Histogram;
+use rtcb::{Call, Listener, Register, Strategy, Ticket};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long the registrar waits for the audio thread before it calls a change stuck.
+const PATIENCE: Duration = Duration::from_secs(2);
+
+/// Counts and timings of one strategy, summed over segments.
+struct Tally {
+    attempted: u64,
+    accepted: u64,
+    refused: u64,
+    applied: u64,
+    costs: Histogram<u64>,
+    latencies: Histogram<u64>,
+    latency_failures: u64,
+    rt_calls: u64,
+    caught_up: bool,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Self {
+            attempted: 0,
+            accepted: 0,
+            refused: 0,
+            applied: 0,
+            costs: histogram(),
+            latencies: histogram(),
+            latency_failures: 0,
+            rt_calls: 0,
+            caught_up: true,
+        }
+    }
+}
+
+impl Tally {
+    fn finish(&self, strategy: Strategy, clock_ns: f64) -> ChangeRun {
+        let cost = |ns: f64| (ns - clock_ns).max(0.0);
+        let micros = |ns: u64| ns as f64 / 1000.0;
+        let latency = |quantile: f64| {
+            if self.latencies.is_empty() {
+                0.0
+            } else {
+                micros(self.latencies.value_at_quantile(quantile))
+            }
+        };
+        ChangeRun {
+            strategy: strategy.name(),
+            attempted: self.attempted,
+            applied: self.applied,
+            refused: self.refused,
+            coalesced: self.accepted.saturating_sub(self.applied),
+            change_cost_median_ns: cost(self.costs.value_at_quantile(0.5) as f64),
+            change_cost_mean_ns: cost(self.costs.mean()),
+            change_cost_p99_ns: cost(self.costs.value_at_quantile(0.99) as f64),
+            change_cost_max_ns: cost(self.costs.max() as f64),
+            slow_changes: self.costs.count_between(nanos(SLOW_CHANGE), u64::MAX),
+            rt_calls: self.rt_calls,
+            applied_latency_p50_us: latency(0.5),
+            applied_latency_max_us: if self.latencies.is_empty() {
+                0.0
+            } else {
+                micros(self.latencies.max())
+            },
+            latency_samples: self.latencies.len(),
+            latency_failures: self.latency_failures,
+            caught_up: self.caught_up,
+        }
+    }
+}
+
+/// One strategy's pair, kept across segments.
+trait Segment {
+    fn segment(&mut self, plan: &ChangePlan, tally: &mut Tally, rng: &mut XorShift);
+}
+
+struct Pair<R, C> {
+    registrar: R,
+    caller: C,
+}
+
+/// The audio thread's progress, as the registrar sees it.
+struct AudioClock {
+    calls: AtomicU64,
+    stop: AtomicBool,
+}
+
+impl AudioClock {
+    fn calls(&self) -> u64 {
+        // Acquire: pairs with the audio thread's Release increment, so what that call did
+        // (its `applied` marks) is visible once we see the count.
+        self.calls.load(Ordering::Acquire)
+    }
+
+    /// Waits until the audio thread has made `more` calls after now (bounded by `until`).
+    fn wait_calls(&self, more: u64, until: Instant) -> bool {
+        let target = self.calls() + more;
+        while self.calls() < target {
+            if Instant::now() > until {
+                return false;
+            }
+            thread::yield_now();
+        }
+        true
+    }
+}
+
+/// Sets the audio thread's stop flag when dropped, so a panicking segment still ends it.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        // Relaxed: the flag carries no data; the scope's join synchronises.
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The audio thread: busy-wait one period, make one call, until told to stop.
+fn audio_thread<C: Call<Payload>>(caller: &mut C, period: Duration, clock: &AudioClock) {
+    let value: Payload = 1;
+    // Relaxed: the flag carries no data.
+    while !clock.stop.load(Ordering::Relaxed) {
+        spin_for(period);
+        ask_and_deliver(caller, &value);
+        // Release: see `AudioClock::calls`.
+        clock.calls.fetch_add(1, Ordering::Release);
+    }
+}
+
+impl<R, C> Segment for Pair<R, C>
+where
+    R: Register<Payload>,
+    C: Call<Payload> + Send,
+{
+    fn segment(&mut self, plan: &ChangePlan, tally: &mut Tally, rng: &mut XorShift) {
+        let Pair { registrar, caller } = self;
+        let clock = AudioClock {
+            calls: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+        };
+        let listener = || match plan.listener_work {
+            Some(work) => busy_listener(work),
+            None => summing_listener(),
+        };
+        thread::scope(|scope| {
+            let _stop_on_exit = StopOnDrop(&clock.stop);
+            scope.spawn(|| audio_thread(caller, plan.period, &clock));
+            hammer(registrar, plan, tally, &clock, &listener);
+            sample_latency(registrar, plan, tally, &clock, &listener, rng);
+        });
+        tally.rt_calls += clock.calls();
+    }
+}
+
+/// Hammers set/clear for `plan.hammer`, then waits for the audio thread to catch up and
+/// accounts for every change.
+fn hammer<R: Register<Payload>>(
+    registrar: &mut R,
+    plan: &ChangePlan,
+    tally: &mut Tally,
+    clock: &AudioClock,
+    listener: &dyn Fn() -> Listener<Payload>,
+) {
+    let applied_before = registrar.applied_changes();
+    let mut last_accepted: Option<Ticket> = None;
+    let start = Instant::now();
+    let mut set_next = true;
+    loop {
+        let new = set_next.then(listener);
+        let before = Instant::now();
+        if before - start >= plan.hammer {
+            break;
+        }
+        let result = change(registrar, new);
+        tally.costs.saturating_record(nanos(before.elapsed()));
+        tally.attempted += 1;
+        match result {
+            Ok(ticket) => {
+                tally.accepted += 1;
+                last_accepted = Some(ticket);
+            }
+            Err(refused) => {
+                tally.refused += 1;
+                // Dropped here, on the registrar's thread.
+                drop(refused.into_listener());
+            }
+        }
+        set_next = !set_next;
+    }
+    // Catch up: a call that *started* after our last change must complete (hence two), and
+    // the returned listeners must be collected (a full return ring makes a strategy wait).
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        registrar.collect();
+        let waited = clock.wait_calls(2, deadline);
+        if last_accepted.is_none_or(|ticket| registrar.is_applied(ticket)) {
+            break;
+        }
+        if !waited || Instant::now() > deadline {
+            tally.caught_up = false;
+            break;
+        }
+    }
+    tally.applied += registrar.applied_changes() - applied_before;
+}
+
+/// Polls until `ticket` is applied; the poll loop bounds the resolution (a few tens of ns
+/// while spinning, a yield's worth after the first 20 µs, which gives the core to the audio
+/// thread if the two share one). `None` if it was not applied within [`PATIENCE`].
+fn time_until_applied<R: Register<Payload>>(registrar: &R, ticket: Ticket) -> Option<Duration> {
+    let start = Instant::now();
+    loop {
+        if registrar.is_applied(ticket) {
+            return Some(start.elapsed());
+        }
+        let waited = start.elapsed();
+        if waited > PATIENCE {
+            return None;
+        }
+        if waited < Duration::from_micros(20) {
+            std::hint::spin_loop();
+        } else {
+            thread::yield_now();
+        }
+    }
+}
+
+/// Samples set→applied latency: a random pause (so the set lands at a random point of the
+/// audio thread's period), a set, poll until applied, a clear, poll until applied.
+fn sample_latency<R: Register<Payload>>(
+    registrar: &mut R,
+    plan: &ChangePlan,
+    tally: &mut Tally,
+    clock: &AudioClock,
+    listener: &dyn Fn() -> Listener<Payload>,
+    rng: &mut XorShift,
+) {
+    for _ in 0..plan.latency_samples {
+        spin_for(plan.period.mul_f64(rng.unit()));
+        match registrar.set(listener()) {
+            Ok(ticket) => match time_until_applied(registrar, ticket) {
+                Some(latency) => tally.latencies.saturating_record(nanos(latency)),
+                None => tally.latency_failures += 1,
+            },
+            Err(refused) => {
+                tally.latency_failures += 1;
+                drop(refused.into_listener());
+            }
+        }
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            match registrar.clear() {
+                Ok(ticket) => {
+                    if time_until_applied(registrar, ticket).is_none() {
+                        tally.latency_failures += 1;
+                    }
+                    break;
+                }
+                // Refused: let the audio thread take what waits, then try again.
+                Err(_) if clock.wait_calls(1, deadline) => {}
+                Err(_) => {
+                    tally.latency_failures += 1;
+                    break;
+                }
+            }
+        }
+        registrar.collect();
+    }
+}
+
+/// A small deterministic generator for the latency pauses.
+pub struct XorShift(u64);
+
+impl XorShift {
+    fn unit(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+struct Build;
+
+impl Visit for Build {
+    type Output = Box<dyn Segment>;
+
+    fn visit<R, C>(self, make: fn() -> (R, C)) -> Box<dyn Segment>
+    where
+        R: Register<Payload> + Send + 'static,
+        C: Call<Payload> + Send + 'static,
+    {
+        let (registrar, caller) = make();
+        Box::new(Pair { registrar, caller })
+    }
+}
+
+/// Runs one change scenario (`set_unset` or `held_lock`, as `plan` says) for all strategies.
+/// `clock_ns` (the clock's own cost) is subtracted from every timed change.
+pub fn run(plan: &ChangePlan, clock_ns: f64) -> Vec<ChangeRun> {
+    let mut pairs: Vec<Box<dyn Segment>> = Strategy::ALL
+        .into_iter()
+        .map(|strategy| with_strategy(strategy, Build))
+        .collect();
+    let mut tallies: Vec<Tally> = pairs.iter().map(|_| Tally::default()).collect();
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    for segment in 0..plan.segments {
+        for k in 0..pairs.len() {
+            let i = (segment + k) % pairs.len();
+            pairs[i].segment(plan, &mut tallies[i], &mut rng);
+        }
+    }
+    Strategy::ALL
+        .into_iter()
+        .zip(&tallies)
+        .map(|(strategy, tally)| tally.finish(strategy, clock_ns))
+        .collect()
+}

@@ -1,0 +1,319 @@
+//! The report's chart: six panels in one SVG, drawn with plotters' SVG backend.
+
+use crate::suite::results::{ChangeRun, Report};
+use crate::suite::targets::waits_per_1000_calls;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use rtcb::Strategy;
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+type Segment = SegmentValue<i32>;
+
+/// One colour per strategy, in [`Strategy::ALL`] order.
+const COLOURS: [RGBColor; 5] = [
+    RGBColor(0xd6, 0x27, 0x28),
+    RGBColor(0xff, 0x7f, 0x0e),
+    RGBColor(0x2c, 0xa0, 0x2c),
+    RGBColor(0x94, 0x67, 0xbd),
+    RGBColor(0x1f, 0x77, 0xb4),
+];
+
+const FONT: &str = "sans-serif";
+
+/// Draws the chart; returns the SVG text.
+pub fn svg(report: &Report) -> Result<String, String> {
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, (1500, 920)).into_drawing_area();
+        draw(&root, report).map_err(|e| format!("cannot draw the chart: {e}"))?;
+        root.present()
+            .map_err(|e| format!("cannot draw the chart: {e}"))?;
+    }
+    Ok(text)
+}
+
+type Fallible = Result<(), Box<dyn std::error::Error>>;
+
+fn draw(root: &Area<'_>, report: &Report) -> Fallible {
+    root.fill(&WHITE)?;
+    let root = root.titled(
+        &format!(
+            "rtcb: five ways to hand a listener to the audio thread ({} run, {} CPUs)",
+            report.method.config.mode, report.method.cpus
+        ),
+        (FONT, 22),
+    )?;
+    let panels = root.split_evenly((2, 3));
+    let median = |scenario: &str| -> Vec<f64> {
+        Strategy::ALL
+            .iter()
+            .map(|s| {
+                report
+                    .result(s.name(), scenario)
+                    .map_or(0.0, |r| r.summary.median_ns)
+            })
+            .collect()
+    };
+    let baseline = |name: &'static str| report.baseline(name).map(|b| (name, b.summary.median_ns));
+
+    bars(
+        &panels[0],
+        "idle: ask \"anyone listening?\" (median ns)",
+        "ns per call",
+        &median("idle"),
+        baseline("atomic_load"),
+    )?;
+    bars(
+        &panels[1],
+        "uncontended: ask and deliver (median ns)",
+        "ns per call",
+        &median("uncontended"),
+        baseline("boxed_call"),
+    )?;
+    contended(&panels[2], report)?;
+    outcomes(&panels[3], &report.set_unset)?;
+    let waits: Vec<f64> = report
+        .set_unset
+        .iter()
+        .zip(&report.held_lock)
+        .map(|(quick, held)| waits_per_1000_calls(quick, held).max(0.0))
+        .collect();
+    bars(
+        &panels[4],
+        "held_lock: registrar waits > 25 us per 1000 audio calls",
+        "waits per 1000 calls",
+        &waits,
+        None,
+    )?;
+    latency(&panels[5], &report.set_unset)?;
+    Ok(())
+}
+
+/// The strategy names under the segments of the x axis.
+fn strategy_label(value: &Segment) -> String {
+    match value {
+        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
+            .ok()
+            .and_then(Strategy::from_index)
+            .map_or_else(String::new, |s| s.name().to_owned()),
+        SegmentValue::Last => String::new(),
+    }
+}
+
+/// The bar of strategy `i` from `bottom` to `top`, a little narrower than its segment.
+fn bar(i: usize, bottom: f64, top: f64, colour: ShapeStyle) -> Rectangle<(Segment, f64)> {
+    let i = i32::try_from(i).unwrap_or(0);
+    let mut rectangle = Rectangle::new(
+        [
+            (SegmentValue::Exact(i), bottom),
+            (SegmentValue::Exact(i + 1), top),
+        ],
+        colour,
+    );
+    rectangle.set_margin(0, 0, 12, 12);
+    rectangle
+}
+
+fn strategies_axis(
+) -> plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordi32> {
+    (0i32..4).into_segmented()
+}
+
+/// One bar per strategy, with an optional dashed baseline.
+fn bars(
+    area: &Area<'_>,
+    caption: &str,
+    unit: &str,
+    values: &[f64],
+    baseline: Option<(&str, f64)>,
+) -> Fallible {
+    let top = values
+        .iter()
+        .copied()
+        .chain(baseline.map(|(_, b)| b))
+        .fold(0.0f64, f64::max)
+        .max(1e-3)
+        * 1.2;
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, (FONT, 16))
+        .margin(12)
+        .x_label_area_size(28)
+        .y_label_area_size(56)
+        .build_cartesian_2d(strategies_axis(), 0.0..top)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(10)
+        .x_label_formatter(&strategy_label)
+        .y_desc(unit)
+        .label_style((FONT, 12))
+        .draw()?;
+    chart.draw_series(
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| bar(i, 0.0, *v, COLOURS[i].filled())),
+    )?;
+    if let Some((name, value)) = baseline {
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(SegmentValue::Exact(0), value), (SegmentValue::Last, value)],
+                6,
+                4,
+                BLACK.stroke_width(2),
+            ))?
+            .label(format!("baseline {name}: {value:.2} ns"))
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font((FONT, 12))
+            .draw()?;
+    }
+    Ok(())
+}
+
+/// `contended`: median as a bar, p99 and p99.9 as markers, on a log scale.
+fn contended(area: &Area<'_>, report: &Report) -> Fallible {
+    let rows: Vec<(f64, f64, f64)> = Strategy::ALL
+        .iter()
+        .map(|s| {
+            report
+                .result(s.name(), "contended")
+                .map_or((0.0, 0.0, 0.0), |r| {
+                    (r.summary.median_ns, r.summary.p99_ns, r.summary.p999_ns)
+                })
+        })
+        .collect();
+    let floor = 0.1;
+    let top = rows.iter().map(|r| r.2).fold(10.0f64, f64::max) * 2.0;
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            "contended: median (bar), p99 (o), p99.9 (x), ns",
+            (FONT, 16),
+        )
+        .margin(12)
+        .x_label_area_size(28)
+        .y_label_area_size(56)
+        .build_cartesian_2d(strategies_axis(), (floor..top).log_scale())?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(10)
+        .x_label_formatter(&strategy_label)
+        .y_desc("ns per call (log)")
+        .label_style((FONT, 12))
+        .draw()?;
+    chart.draw_series(
+        rows.iter()
+            .enumerate()
+            .map(|(i, r)| bar(i, floor, r.0.max(floor), COLOURS[i].filled())),
+    )?;
+    let centre = |i: usize| SegmentValue::CenterOf(i32::try_from(i).unwrap_or(0));
+    chart.draw_series(
+        rows.iter()
+            .enumerate()
+            .map(|(i, r)| Circle::new((centre(i), r.1.max(floor)), 5, BLACK.stroke_width(2))),
+    )?;
+    chart.draw_series(
+        rows.iter()
+            .enumerate()
+            .map(|(i, r)| Cross::new((centre(i), r.2.max(floor)), 6, BLACK.stroke_width(2))),
+    )?;
+    Ok(())
+}
+
+/// One part of a stacked bar: its name, colour and what it counts.
+type Part = (&'static str, RGBColor, fn(&ChangeRun) -> u64);
+
+/// `set_unset`: each strategy's attempted changes split into applied, coalesced and refused.
+fn outcomes(area: &Area<'_>, runs: &[ChangeRun]) -> Fallible {
+    let parts: [Part; 3] = [
+        ("applied", RGBColor(0x2c, 0xa0, 0x2c), |r| r.applied),
+        ("coalesced", RGBColor(0x9e, 0x9e, 0x9e), |r| r.coalesced),
+        ("refused", RGBColor(0xd6, 0x27, 0x28), |r| r.refused),
+    ];
+    let mut chart = ChartBuilder::on(area)
+        .caption("set_unset: fate of the registrar's changes (%)", (FONT, 16))
+        .margin(12)
+        .x_label_area_size(28)
+        .y_label_area_size(56)
+        .build_cartesian_2d(strategies_axis(), 0.0..100.0)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(10)
+        .x_label_formatter(&strategy_label)
+        .y_desc("% of attempted")
+        .label_style((FONT, 12))
+        .draw()?;
+    let mut bottoms = vec![0.0; runs.len()];
+    for (name, colour, count) in parts {
+        let mut stacked = Vec::new();
+        for (i, run) in runs.iter().enumerate() {
+            let share = 100.0 * count(run) as f64 / run.attempted.max(1) as f64;
+            stacked.push(bar(i, bottoms[i], bottoms[i] + share, colour.filled()));
+            bottoms[i] += share;
+        }
+        chart
+            .draw_series(stacked)?
+            .label(name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font((FONT, 12))
+        .draw()?;
+    Ok(())
+}
+
+/// `set_unset`: set→applied latency, p50 as a bar and the max as a marker, on a log scale.
+fn latency(area: &Area<'_>, runs: &[ChangeRun]) -> Fallible {
+    let floor = 0.01;
+    let top = runs
+        .iter()
+        .map(|r| r.applied_latency_max_us)
+        .fold(1000.0f64, f64::max)
+        * 2.0;
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            "set_unset: set -> applied, p50 (bar), max (x), us",
+            (FONT, 16),
+        )
+        .margin(12)
+        .x_label_area_size(28)
+        .y_label_area_size(56)
+        .build_cartesian_2d(strategies_axis(), (floor..top).log_scale())?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(10)
+        .x_label_formatter(&strategy_label)
+        .y_desc("us (log, polled)")
+        .label_style((FONT, 12))
+        .draw()?;
+    chart.draw_series(runs.iter().enumerate().map(|(i, r)| {
+        bar(
+            i,
+            floor,
+            r.applied_latency_p50_us.max(floor),
+            COLOURS[i].filled(),
+        )
+    }))?;
+    chart.draw_series(runs.iter().enumerate().map(|(i, r)| {
+        Cross::new(
+            (
+                SegmentValue::CenterOf(i32::try_from(i).unwrap_or(0)),
+                r.applied_latency_max_us.max(floor),
+            ),
+            6,
+            BLACK.stroke_width(2),
+        )
+    }))?;
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! How long each scenario runs: a full run for the published numbers, a quick one (under a
+//! minute on two cores) and a tiny one for the smoke test.
+
+use crate::suite::timing::Plan;
+use serde::Serialize;
+use std::time::Duration;
+
+/// The seed's busy-wait between two audio-thread calls in `set_unset` and `held_lock`.
+pub const SEED_PERIOD: Duration = Duration::from_micros(500);
+
+/// How long the listener runs per call in `held_lock`.
+pub const HELD_LISTENER_WORK: Duration = Duration::from_micros(50);
+
+/// A change slower than this counts as one that waited for the audio thread (half the
+/// `held_lock` listener's time: a registrar that waits for it waits 0 to 50 µs).
+pub const SLOW_CHANGE: Duration = Duration::from_micros(25);
+
+/// How the `set_unset` and `held_lock` scenarios run.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ChangePlan {
+    /// Segments per strategy, interleaved over strategies like timing rounds.
+    pub segments: usize,
+    /// How long the registrar hammers set/clear in one segment.
+    pub hammer: Duration,
+    /// Set→applied latency samples per segment (each followed by a clear).
+    pub latency_samples: usize,
+    /// The audio thread's busy-wait between two calls.
+    pub period: Duration,
+    /// How long the listener runs per call (`held_lock`), if at all.
+    pub listener_work: Option<Duration>,
+}
+
+/// Everything a report run does.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Config {
+    /// `"full"`, `"quick"` or `"tiny"`.
+    pub mode: &'static str,
+    /// `idle` and `uncontended`.
+    pub per_call: Plan,
+    /// `contended` (each round starts and stops a registrar thread per strategy).
+    pub contended: Plan,
+    /// `set_unset`.
+    pub set_unset: ChangePlan,
+    /// `held_lock`.
+    pub held_lock: ChangePlan,
+}
+
+impl Config {
+    /// The configuration called `mode`: `"full"`, `"quick"` or `"tiny"`.
+    pub fn named(mode: &str) -> Option<Self> {
+        match mode {
+            "full" => Some(Self::full()),
+            "quick" => Some(Self::quick()),
+            "tiny" => Some(Self::tiny()),
+            _ => None,
+        }
+    }
+
+    /// The published run: about a minute and a half on two cores.
+    fn full() -> Self {
+        Self::scaled("full", 20_000, 500, 40, 12, Duration::from_millis(250), 100)
+    }
+
+    /// Under a minute on two cores; numbers are noisier.
+    fn quick() -> Self {
+        Self::scaled("quick", 400, 200, 10, 4, Duration::from_millis(50), 25)
+    }
+
+    /// Just enough to exercise every code path (the smoke test, debug builds).
+    fn tiny() -> Self {
+        Self::scaled("tiny", 3, 20, 2, 2, Duration::from_millis(5), 2)
+    }
+
+    fn scaled(
+        mode: &'static str,
+        rounds: usize,
+        singles: usize,
+        contended_rounds: usize,
+        segments: usize,
+        hammer: Duration,
+        latency_samples: usize,
+    ) -> Self {
+        let batch_calls = if mode == "tiny" { 50 } else { 1000 };
+        let set_unset = ChangePlan {
+            segments,
+            hammer,
+            latency_samples,
+            period: SEED_PERIOD,
+            listener_work: None,
+        };
+        Self {
+            mode,
+            per_call: Plan {
+                rounds,
+                batches_per_round: 1,
+                batch_calls,
+                singles_per_round: singles,
+            },
+            contended: Plan {
+                rounds: contended_rounds,
+                batches_per_round: rounds / contended_rounds.max(1),
+                batch_calls,
+                singles_per_round: singles * rounds / contended_rounds.max(1),
+            },
+            set_unset,
+            held_lock: ChangePlan {
+                listener_work: Some(HELD_LISTENER_WORK),
+                ..set_unset
+            },
+        }
+    }
+}

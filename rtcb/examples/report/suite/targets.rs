@@ -1,0 +1,143 @@
+//! The targets, judged on one run's numbers (benchmarks, not tests: a missed target is
+//! reported, not asserted).
+
+use crate::suite::results::{ChangeRun, Report, Target};
+
+/// Slow changes (over 25 µs) per 1000 audio calls that `held_lock` adds over `set_unset`: how
+/// often the registrar waited for the listener, with preemptions (present in both) netted out.
+pub fn waits_per_1000_calls(set_unset: &ChangeRun, held_lock: &ChangeRun) -> f64 {
+    let rate = |run: &ChangeRun| run.slow_changes as f64 / (run.rt_calls.max(1) as f64) * 1000.0;
+    rate(held_lock) - rate(set_unset)
+}
+
+/// Judges every target on `report`.
+pub fn judge(report: &Report) -> Vec<Target> {
+    let mut targets = Vec::new();
+    let median = |strategy: &str, scenario: &str| {
+        report
+            .result(strategy, scenario)
+            .map_or(f64::NAN, |r| r.summary.median_ns)
+    };
+    let baseline = |name: &str| {
+        report
+            .baseline(name)
+            .map_or(f64::NAN, |b| b.summary.median_ns)
+    };
+
+    // Idle: the bare load costs (next to) nothing over the empty loop, so a ratio of net costs
+    // is undefined; the ratio is taken on gross costs (the same loop around both), and the net
+    // numbers are shown beside it.
+    let gross = |summary: Option<&crate::suite::timing::Summary>| {
+        summary.map_or(f64::NAN, |s| s.gross_median_ns)
+    };
+    let mailbox_idle = report.result("Mailbox", "idle").map(|r| &r.summary);
+    let load = report.baseline("atomic_load").map(|b| &b.summary);
+    let ratio = gross(mailbox_idle) / gross(load);
+    targets.push(Target {
+        target: "Mailbox idle <= 1.5x the atomic-load baseline",
+        measured: format!(
+            "{ratio:.2}x gross ({:.2} ns vs {:.2} ns per loop iteration; net {:.2} ns vs {:.2} ns)",
+            gross(mailbox_idle),
+            gross(load),
+            median("Mailbox", "idle"),
+            baseline("atomic_load")
+        ),
+        met: ratio <= 1.5,
+    });
+
+    let ratio = median("Mailbox", "uncontended") / baseline("boxed_call");
+    targets.push(Target {
+        target: "Mailbox uncontended <= 1.3x the boxed-call baseline",
+        measured: format!(
+            "{ratio:.2}x ({:.2} ns vs {:.2} ns)",
+            median("Mailbox", "uncontended"),
+            baseline("boxed_call")
+        ),
+        met: ratio <= 1.3,
+    });
+
+    let mailbox = median("Mailbox", "contended");
+    let lowest_other = report
+        .results
+        .iter()
+        .filter(|r| r.scenario == "contended" && r.strategy != "Mailbox")
+        .min_by(|a, b| a.summary.median_ns.total_cmp(&b.summary.median_ns));
+    if let Some(other) = lowest_other {
+        targets.push(Target {
+            target: "Mailbox contended median <= every other strategy's",
+            measured: format!(
+                "Mailbox {mailbox:.2} ns; lowest other {} {:.2} ns",
+                other.strategy, other.summary.median_ns
+            ),
+            met: mailbox <= other.summary.median_ns,
+        });
+    }
+
+    if let Some(contended) = report.result("Mailbox", "contended") {
+        let s = &contended.summary;
+        let ratio = s.p999_ns / s.median_ns;
+        targets.push(Target {
+            target: "Mailbox contended p99.9 <= 5x its own median",
+            measured: format!(
+                "{ratio:.1}x (p99.9 {:.1} ns, median {:.2} ns; clock jitter p99.9 {:.1} ns)",
+                s.p999_ns, s.median_ns, report.method.contended_reference.clock_jitter_p999_ns
+            ),
+            met: ratio <= 5.0,
+        });
+    }
+
+    let unbalanced: Vec<&str> = report
+        .set_unset
+        .iter()
+        .filter(|r| !r.balanced() || !r.caught_up)
+        .map(|r| r.strategy)
+        .collect();
+    targets.push(Target {
+        target: "set_unset: attempted = applied + refused + coalesced for every strategy",
+        measured: if unbalanced.is_empty() {
+            "all five balance".to_owned()
+        } else {
+            format!("unbalanced or stuck: {}", unbalanced.join(", "))
+        },
+        met: unbalanced.is_empty(),
+    });
+
+    if let Some(mailbox) = report.set_unset.iter().find(|r| r.strategy == "Mailbox") {
+        targets.push(Target {
+            target: "set_unset: Mailbox refuses nothing",
+            measured: format!("{} of {} refused", mailbox.refused, mailbox.attempted),
+            met: mailbox.refused == 0,
+        });
+    }
+
+    let waits: Vec<(&str, f64)> = report
+        .set_unset
+        .iter()
+        .zip(&report.held_lock)
+        .map(|(set_unset, held)| (held.strategy, waits_per_1000_calls(set_unset, held)))
+        .collect();
+    let spin_lock_waits = waits
+        .iter()
+        .find(|(s, _)| *s == "SpinLock")
+        .map_or(0.0, |(_, w)| *w);
+    let others_worst = waits
+        .iter()
+        .filter(|(s, _)| *s != "SpinLock")
+        .map(|(_, w)| *w)
+        .fold(f64::NEG_INFINITY, f64::max);
+    targets.push(Target {
+        target: "held_lock: only SpinLock's registrar cost grows with the 50 us listener",
+        measured: format!(
+            "added waits over 25 us per 1000 audio calls: {}",
+            waits
+                .iter()
+                .map(|(s, w)| format!("{s} {w:.0}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        // SpinLock waits on a good share of the calls that ran the listener; the others on
+        // (next to) none.
+        met: spin_lock_waits >= 100.0 && others_worst <= 10.0,
+    });
+    targets
+}
