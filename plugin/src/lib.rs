@@ -1,0 +1,215 @@
+//! # rtcb, the plugin
+//!
+//! A MIDI pass-through plugin (CLAP and VST3) that shows, live, the five ways [`rtcb`] offers to
+//! hand data from the audio thread to a listener that comes and goes: its editor.
+//!
+//! - **Audio**: stereo in, stereo out, passed through bit for bit (so hosts that want audio ports
+//!   load it as an effect on an instrument track); a MIDI-only layout is the alternative.
+//! - **MIDI**: every incoming event (notes, note expressions, CCs, pitch bend, channel pressure,
+//!   program changes, SysEx up to [`sysex::SYSEX_CAPACITY`] bytes) is forwarded unchanged at its
+//!   original sample offset. One exception: nice-plug cannot send a note *choke*, so a choke is
+//!   forwarded as a note-off with velocity 0 (the note still stops downstream).
+//! - **Demo pattern**: the `demo` parameter adds a built-in arpeggio at `demo_rate` notes per
+//!   second ([`demo`]), forwarded and reported like played notes.
+//! - **Reporting**: when someone listens, each block's note events are gathered into a
+//!   preallocated [`NoteBatch`] and delivered once per block through the strategy the `strategy`
+//!   parameter selects ([`report`]).
+//!
+//! `process()` never allocates, frees, locks or makes a system call. Debug builds check the first
+//! two: nice-plug's `assert_process_allocs` runs `process()` under an allocation guard that
+//! aborts on any allocation or free.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use nice_plug::prelude::*;
+use rtcb::{Strategy, SwitchRegistrar};
+use rtcb_gui::batch::NoteBatch;
+
+pub mod demo;
+pub mod params;
+pub mod report;
+pub mod sysex;
+
+use demo::{Arpeggio, DemoSettings};
+use params::RtcbParams;
+use report::Reporter;
+use sysex::SysEx;
+
+/// The plugin: forwards MIDI, plays the demo pattern, and reports each block's notes to whoever
+/// listens through the selected strategy.
+pub struct Rtcb {
+    params: Arc<RtcbParams>,
+    /// The audio thread's side of the editor connection.
+    reporter: Reporter,
+    /// The other side of the connection, kept until an editor takes it.
+    registrar: Option<SwitchRegistrar<NoteBatch>>,
+    /// The demo pattern's generator.
+    arpeggio: Arpeggio,
+}
+
+impl Default for Rtcb {
+    fn default() -> Self {
+        // All five strategies are allocated here, once; the audio thread only uses them.
+        let (registrar, caller) = rtcb::switchable::<NoteBatch>();
+        Self {
+            params: Arc::new(RtcbParams::default()),
+            reporter: Reporter::new(caller),
+            registrar: Some(registrar),
+            // The real sample rate comes with `activate()`, before any processing.
+            arpeggio: Arpeggio::new(0.0),
+        }
+    }
+}
+
+impl Rtcb {
+    /// Hands over the registrar side of the editor connection (once; `None` afterwards). The
+    /// editor registers its listener through it on whichever strategy the parameter selects.
+    pub fn take_registrar(&mut self) -> Option<SwitchRegistrar<NoteBatch>> {
+        self.registrar.take()
+    }
+
+    /// The plugin's parameters.
+    pub fn params_handle(&self) -> Arc<RtcbParams> {
+        Arc::clone(&self.params)
+    }
+}
+
+impl Plugin for Rtcb {
+    const NAME: &'static str = "rtcb";
+    const VENDOR: &'static str = env!("CARGO_PKG_AUTHORS");
+    const URL: &'static str = env!("CARGO_PKG_HOMEPAGE");
+    const EMAIL: &'static str = "";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            names: PortNames {
+                layout: Some("Stereo pass-through"),
+                ..PortNames::const_default()
+            },
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            names: PortNames {
+                layout: Some("MIDI only"),
+                ..PortNames::const_default()
+            },
+            ..AudioIOLayout::const_default()
+        },
+    ];
+
+    const MIDI_INPUT: MidiConfig = MidiConfig::MidiCCs;
+    const MIDI_OUTPUT: MidiConfig = MidiConfig::MidiCCs;
+    /// Room for a dense block of input events before nice-plug has to grow its queue.
+    const INPUT_EVENT_CAPACITY: usize = 2048;
+
+    type Editor = ();
+    type SysExMessage = SysEx;
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn activate(
+        &mut self,
+        _audio_io_layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        _context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        self.arpeggio.activate(buffer_config.sample_rate);
+        self.reporter.activate(buffer_config.sample_rate);
+        true
+    }
+
+    fn reset(&mut self) {
+        self.arpeggio.reset();
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        // The audio is left as it is: nice-plug has already put the input in the output buffers.
+        let block_len = buffer.samples() as u32;
+        let strategy = Strategy::from(self.params.strategy.value());
+        self.reporter.begin_block(strategy, block_len);
+
+        let demo = DemoSettings {
+            enabled: self.params.demo.value(),
+            rate: self.params.demo_rate.value(),
+        };
+        let mut demo_notes = self.arpeggio.block(block_len, demo).peekable();
+        // Both sources are in time order; merging keeps the output in time order too (at the
+        // same sample, played notes go first).
+        while let Some(event) = context.next_event() {
+            while let Some(note) = demo_notes.next_if(|note| note.timing() < event.timing()) {
+                forward(&mut self.reporter, context, note);
+            }
+            forward(&mut self.reporter, context, event);
+        }
+        for note in demo_notes {
+            forward(&mut self.reporter, context, note);
+        }
+
+        self.reporter.end_block();
+        if self.arpeggio.is_busy() {
+            // The demo makes events out of silence: the host must not put the plugin to sleep.
+            ProcessStatus::KeepAlive
+        } else {
+            ProcessStatus::Normal
+        }
+    }
+}
+
+/// Reports `event` if anyone listens and sends it on to the host, at its own sample offset.
+fn forward(
+    reporter: &mut Reporter,
+    context: &mut impl ProcessContext<Rtcb>,
+    event: PluginNoteEvent<Rtcb>,
+) {
+    reporter.note(&event);
+    let event = match event {
+        // nice-plug has no way to send a choke; a note-off still stops the note downstream.
+        NoteEvent::Choke {
+            timing,
+            voice_id,
+            channel,
+            key,
+        } => NoteEvent::NoteOff {
+            timing,
+            voice_id,
+            channel,
+            key,
+            velocity: 0.0,
+        },
+        other => other,
+    };
+    // The host's output queue is the only place an event can go: when it is full, the event is
+    // dropped (nothing in the event owns memory, so dropping it frees nothing).
+    let _ = context.try_send_event(event);
+}
+
+impl ClapPlugin for Rtcb {
+    /// Stable forever: hosts store it in projects.
+    const CLAP_ID: &'static str = "invalid.example.rtcb";
+    const CLAP_DESCRIPTION: Option<&'static str> = Some(env!("CARGO_PKG_DESCRIPTION"));
+    const CLAP_MANUAL_URL: Option<&'static str> = Some(Self::URL);
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::NoteEffect, ClapFeature::Utility];
+}
+
+impl Vst3Plugin for Rtcb {
+    /// Stable forever: hosts store it in projects.
+    const VST3_CLASS_ID: [u8; 16] = *b"RtcbListenRelay1";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Fx, Vst3SubCategory::Tools];
+}
+
+nice_export_clap!(Rtcb);
+nice_export_vst3!(Rtcb);

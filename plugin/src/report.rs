@@ -1,0 +1,346 @@
+//! [`Reporter`]: the audio thread's side of the editor connection. Once per block it gathers the
+//! block's note events into a preallocated [`NoteBatch`] and delivers it through the active
+//! strategy, but only when someone listens.
+//!
+//! Per block, in `process()`:
+//!
+//! 1. [`begin_block`](Reporter::begin_block) makes the parameter's strategy the active one and
+//!    asks it whether anyone listens (about one atomic load when nobody does);
+//! 2. [`note`](Reporter::note) for each note event forwarded in the block (a no-op when nobody
+//!    listens);
+//! 3. [`end_block`](Reporter::end_block) delivers the batch once, and times the delivery; the
+//!    next batch carries that cost in [`NoteBatch::previous_delivery_ns`].
+//!
+//! None of this allocates, frees, locks or makes a system call: the batch is allocated once, when
+//! the plugin is created, and [`Instant`] reads the clock through the vDSO.
+
+use std::time::Instant;
+
+use nice_plug::midi::{Channel, Key, NoteEvent};
+use rtcb::{Call, Strategy, SwitchCaller};
+use rtcb_gui::batch::{self, NoteBatch, NoteKind};
+
+/// The audio thread's side of the editor connection. See the [module docs](self).
+pub struct Reporter {
+    caller: SwitchCaller<NoteBatch>,
+    /// Boxed so moving the plugin around (hosts construct it, then move it) stays cheap.
+    batch: Box<NoteBatch>,
+    sample_rate: f32,
+    /// Blocks begun since activation.
+    blocks: u64,
+    /// First sample of the next block, counted since activation.
+    next_block_start: u64,
+    /// Whether the current block is being gathered.
+    listening: bool,
+    /// Nanoseconds the last delivery took.
+    last_delivery_ns: u32,
+}
+
+impl Reporter {
+    /// A reporter delivering through `caller` (the audio side of [`rtcb::switchable`]).
+    pub fn new(caller: SwitchCaller<NoteBatch>) -> Self {
+        Self {
+            caller,
+            batch: Box::default(),
+            sample_rate: 0.0,
+            blocks: 0,
+            next_block_start: 0,
+            listening: false,
+            last_delivery_ns: 0,
+        }
+    }
+
+    /// Starts counting blocks and samples from zero at `sample_rate` (the plugin was activated).
+    pub fn activate(&mut self, sample_rate: f32) {
+        self.sample_rate = sample_rate;
+        self.blocks = 0;
+        self.next_block_start = 0;
+        self.listening = false;
+    }
+
+    /// Starts a block of `len` samples delivered through `strategy`; returns whether anyone
+    /// listens (if not, the block's notes need not be gathered).
+    pub fn begin_block(&mut self, strategy: Strategy, len: u32) -> bool {
+        let block_index = self.blocks;
+        let block_start = self.next_block_start;
+        self.blocks += 1;
+        self.next_block_start += u64::from(len);
+
+        self.caller.set_active(strategy);
+        self.listening = self.caller.is_listening();
+        if self.listening {
+            let batch = &mut *self.batch;
+            batch.clear();
+            batch.strategy = strategy;
+            batch.block_index = block_index;
+            batch.block_start = block_start;
+            batch.block_len = len;
+            batch.sample_rate = self.sample_rate;
+            batch.previous_delivery_ns = self.last_delivery_ns;
+        }
+        self.listening
+    }
+
+    /// Adds one of the block's events to the batch, if anyone listens and it is a note on, off or
+    /// choke for a specific key (other events are not part of the batch).
+    pub fn note<S>(&mut self, event: &NoteEvent<S>) {
+        if self.listening {
+            if let Some(note) = batch_note(event) {
+                self.batch.push(note);
+            }
+        }
+    }
+
+    /// Ends the block: delivers the batch through the active strategy if anyone listens, and
+    /// remembers how long that took.
+    pub fn end_block(&mut self) {
+        if !self.listening {
+            return;
+        }
+        self.listening = false;
+        let started = Instant::now();
+        self.caller.deliver(&self.batch);
+        let cost = started.elapsed().as_nanos();
+        self.last_delivery_ns = u32::try_from(cost).unwrap_or(u32::MAX);
+    }
+}
+
+/// The batch's form of a note on, off or choke; `None` for every other event, and for notes
+/// whose channel or key is a wildcard (the batch records one key on one channel per event).
+pub fn batch_note<S>(event: &NoteEvent<S>) -> Option<batch::NoteEvent> {
+    let (timing, kind, channel, key, velocity) = match *event {
+        NoteEvent::NoteOn {
+            timing,
+            channel,
+            key,
+            velocity,
+            ..
+        } => (timing, NoteKind::On, channel, key, velocity),
+        NoteEvent::NoteOff {
+            timing,
+            channel,
+            key,
+            velocity,
+            ..
+        } => (timing, NoteKind::Off, channel, key, velocity),
+        NoteEvent::Choke {
+            timing,
+            channel,
+            key,
+            ..
+        } => (timing, NoteKind::Choke, channel, key, 0.0),
+        _ => return None,
+    };
+    match (channel, key) {
+        (Channel::Number(channel), Key::Number(note)) => Some(batch::NoteEvent {
+            timing,
+            kind,
+            channel,
+            note,
+            velocity,
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use nice_plug::midi::VoiceID;
+    use nice_plug::util::permit_alloc;
+    use rtcb::{Listener, SwitchRegistrar};
+    use rtcb_gui::batch::BATCH_CAPACITY;
+
+    use super::*;
+
+    /// What a test listener saw of one batch.
+    #[derive(Debug, Clone, PartialEq)]
+    struct Seen {
+        strategy: Strategy,
+        block_index: u64,
+        block_start: u64,
+        block_len: u32,
+        events_seen: u32,
+        events_over_capacity: u32,
+        stored: usize,
+        first: Option<batch::NoteEvent>,
+    }
+
+    fn note_on(timing: u32, key: u8) -> NoteEvent<()> {
+        NoteEvent::NoteOn {
+            timing,
+            voice_id: VoiceID::Wildcard,
+            channel: Channel::Number(3),
+            key: Key::Number(key),
+            velocity: 0.5,
+        }
+    }
+
+    /// Registers a listener that records into a preallocated log (no allocation when called).
+    fn listen(
+        registrar: &mut SwitchRegistrar<NoteBatch>,
+        strategy: Strategy,
+    ) -> Arc<Mutex<Vec<Seen>>> {
+        let log = Arc::new(Mutex::new(Vec::with_capacity(64)));
+        let sink = Arc::clone(&log);
+        registrar
+            .set(
+                strategy,
+                Listener::forever(move |batch: &NoteBatch| {
+                    // try_lock: the test thread never holds it while the audio side runs.
+                    let mut log = sink.try_lock().expect("log is free");
+                    assert!(log.len() < log.capacity(), "log was sized for the test");
+                    log.push(Seen {
+                        strategy: batch.strategy,
+                        block_index: batch.block_index,
+                        block_start: batch.block_start,
+                        block_len: batch.block_len,
+                        events_seen: batch.events_seen,
+                        events_over_capacity: batch.events_over_capacity,
+                        stored: batch.events().len(),
+                        first: batch.events().first().copied(),
+                    });
+                }),
+            )
+            .expect("a fresh strategy accepts a listener");
+        log
+    }
+
+    /// Runs one block under the allocation guard: begin, `events` notes, end.
+    fn block(reporter: &mut Reporter, strategy: Strategy, len: u32, events: u32) -> bool {
+        nice_assert_no_alloc::assert_no_alloc(|| {
+            let listening = reporter.begin_block(strategy, len);
+            for n in 0..events {
+                reporter.note(&note_on(n % len, (n % 128) as u8));
+            }
+            reporter.end_block();
+            listening
+        })
+    }
+
+    #[test]
+    fn delivers_one_batch_per_block_only_on_the_strategy_listened_to() {
+        for strategy in Strategy::ALL {
+            let (mut registrar, caller) = rtcb::switchable::<NoteBatch>();
+            let mut reporter = Reporter::new(caller);
+            reporter.activate(48_000.0);
+            // Nobody listens yet: nothing is gathered.
+            assert!(!block(&mut reporter, strategy, 64, 5));
+            let log = listen(&mut registrar, strategy);
+            // The other strategies have no listener: nothing is delivered while they are active.
+            for other in Strategy::ALL.into_iter().filter(|&s| s != strategy) {
+                assert!(!block(&mut reporter, other, 64, 5));
+            }
+            // Strategies that apply changes lazily may need one more call to see the listener.
+            let mut listening = false;
+            for _ in 0..4 {
+                listening |= block(&mut reporter, strategy, 64, 5);
+            }
+            assert!(listening, "{strategy}: the listener was never applied");
+            permit_alloc(|| {
+                let log = log.lock().unwrap();
+                assert!(!log.is_empty());
+                for seen in log.iter() {
+                    assert_eq!(seen.strategy, strategy);
+                    assert_eq!(seen.block_start, seen.block_index * 64);
+                    assert_eq!(seen.block_len, 64);
+                    assert_eq!((seen.events_seen, seen.events_over_capacity), (5, 0));
+                    assert_eq!(seen.stored, 5);
+                    assert_eq!(
+                        seen.first,
+                        Some(batch::NoteEvent {
+                            timing: 0,
+                            kind: NoteKind::On,
+                            channel: 3,
+                            note: 0,
+                            velocity: 0.5,
+                        })
+                    );
+                }
+                // Consecutive deliveries: block indices count every block, heard or not.
+                let last = log.last().unwrap();
+                assert_eq!(last.block_index, 1 + 4 + 4 - 1);
+            });
+            registrar.clear(strategy).expect("clear is accepted");
+            drop(log);
+        }
+    }
+
+    #[test]
+    fn counts_what_does_not_fit_a_dense_block() {
+        let (mut registrar, caller) = rtcb::switchable::<NoteBatch>();
+        let mut reporter = Reporter::new(caller);
+        reporter.activate(48_000.0);
+        let log = listen(&mut registrar, Strategy::Mailbox);
+        let dense = BATCH_CAPACITY as u32 + 100;
+        while !block(&mut reporter, Strategy::Mailbox, 4096, dense) {}
+        let seen = log.lock().unwrap().last().cloned().unwrap();
+        assert_eq!(seen.events_seen, dense);
+        assert_eq!(seen.events_over_capacity, 100);
+        assert_eq!(seen.stored, BATCH_CAPACITY);
+    }
+
+    #[test]
+    fn batches_carry_the_cost_of_the_previous_delivery() {
+        let (mut registrar, caller) = rtcb::switchable::<NoteBatch>();
+        let mut reporter = Reporter::new(caller);
+        reporter.activate(48_000.0);
+        let costs = Arc::new(Mutex::new(Vec::with_capacity(16)));
+        let sink = Arc::clone(&costs);
+        registrar
+            .set(
+                Strategy::Trap,
+                Listener::forever(move |batch: &NoteBatch| {
+                    // A listener that takes a measurable while (a bounded spin).
+                    let until = Instant::now() + std::time::Duration::from_micros(50);
+                    while Instant::now() < until {}
+                    sink.try_lock().unwrap().push(batch.previous_delivery_ns);
+                }),
+            )
+            .unwrap();
+        for _ in 0..8 {
+            block(&mut reporter, Strategy::Trap, 32, 0);
+        }
+        let costs = costs.lock().unwrap();
+        assert!(costs.len() >= 2);
+        // The first batch has no previous delivery; every later one reports at least the spin.
+        assert_eq!(costs[0], 0);
+        assert!(costs[1..].iter().all(|&ns| ns >= 50_000), "{costs:?}");
+    }
+
+    #[test]
+    fn only_specific_notes_go_into_the_batch() {
+        let wildcard_key: NoteEvent<()> = NoteEvent::NoteOff {
+            timing: 3,
+            voice_id: VoiceID::ID(9),
+            channel: Channel::Number(0),
+            key: Key::Wildcard,
+            velocity: 0.0,
+        };
+        let choke: NoteEvent<()> = NoteEvent::Choke {
+            timing: 4,
+            voice_id: VoiceID::Wildcard,
+            channel: Channel::Number(15),
+            key: Key::Number(127),
+        };
+        let cc: NoteEvent<()> = NoteEvent::MidiCC {
+            timing: 5,
+            channel: 1,
+            cc: 7,
+            value: 1.0,
+        };
+        assert_eq!(batch_note(&wildcard_key), None);
+        assert_eq!(batch_note(&cc), None);
+        assert_eq!(
+            batch_note(&choke),
+            Some(batch::NoteEvent {
+                timing: 4,
+                kind: NoteKind::Choke,
+                channel: 15,
+                note: 127,
+                velocity: 0.0,
+            })
+        );
+    }
+}
