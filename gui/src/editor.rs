@@ -253,12 +253,10 @@ pub struct RtcbEditor {
 
 /// Creates the editor for the plugin's `editor()`: `link` is the plugin instance's link,
 /// `params` its parameters. Reads [`DEMO_ENV`] once.
-pub fn create_editor(
-    link: Arc<EditorLink>,
-    params: Arc<dyn EditorParams>,
-) -> Option<RtcbEditor> {
+pub fn create_editor(link: Arc<EditorLink>, params: Arc<dyn EditorParams>) -> Option<RtcbEditor> {
     let demo = std::env::var(DEMO_ENV).is_ok_and(|v| v == "1");
-    let core = EditorCore::new(Arc::clone(&link), Arc::clone(&params)).with_demo_at_first_open(demo);
+    let core =
+        EditorCore::new(Arc::clone(&link), Arc::clone(&params)).with_demo_at_first_open(demo);
     let (min_width, min_height) = MIN_SIZE;
     let settings = EguiNiceSettings::new().with_tile("rtcb").with_resize_hint(
         ResizeHint::resizable().with_min_logical_size(LogicalSize::new(min_width, min_height)),

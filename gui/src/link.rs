@@ -165,6 +165,13 @@ impl EditorLink {
         }
     }
 
+    /// Retries pending changes and drops the listeners the strategies handed back, open or
+    /// closed. Frames do this through [`follow`](Self::follow); after the editor closed, the
+    /// cleared listener waits (alive, never called) until the next open or `sync`.
+    pub fn sync(&self) {
+        self.lock().registration.sync();
+    }
+
     /// The strategy the listener is asked to be on (`None` while closed).
     pub fn listening_on(&self) -> Option<Strategy> {
         self.lock().registration.wanted()
@@ -208,10 +215,7 @@ impl EditorLink {
             status: registration.status(strategy),
             refusals: registration.refusals(strategy) - baseline.refusals,
             latency: registration.last_latency(strategy),
-            applied_ticket: registration
-                .registrar()
-                .get(strategy)
-                .newest_applied(),
+            applied_ticket: registration.registrar().get(strategy).newest_applied(),
             losses: self.tap.losses(strategy).since(baseline.losses),
         }
     }

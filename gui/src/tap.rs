@@ -283,7 +283,10 @@ mod tests {
         let (shared, mut consumer) = TapShared::new(RepaintNotifier::new());
         let mut listener = shared.listener();
         listener.call(&batch(Strategy::Trap, 2));
-        assert!(consumer.pop().is_err(), "a closed editor's tap copies nothing");
+        assert!(
+            consumer.pop().is_err(),
+            "a closed editor's tap copies nothing"
+        );
 
         shared.set_open(true);
         listener.call(&batch(Strategy::Trap, 2));

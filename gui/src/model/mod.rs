@@ -60,8 +60,11 @@ impl EditorModel {
                 Some((last, strategy)) if last + 1 == header.block_index => strategy,
                 _ => header.strategy,
             };
-            self.cost
-                .add(header.start_seconds(), header.previous_delivery_ns, strategy);
+            self.cost.add(
+                header.start_seconds(),
+                header.previous_delivery_ns,
+                strategy,
+            );
         }
         self.delivered[header.strategy.index()].count(header);
         let start = header.start_seconds();

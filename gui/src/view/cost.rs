@@ -20,12 +20,20 @@ pub fn table(ui: &mut Ui, active: Strategy, cost: &CostTracker) {
             ui.end_row();
             for strategy in Strategy::ALL {
                 let name = RichText::new(strategy.name()).color(strategy_color(strategy));
-                ui.label(if strategy == active { name.strong() } else { name });
+                ui.label(if strategy == active {
+                    name.strong()
+                } else {
+                    name
+                });
                 match cost.stats(strategy) {
                     Some(stats) => {
                         for ns in [stats.p50_ns, stats.p99_ns, stats.max_ns] {
                             let text = RichText::new(format_ns(u64::from(ns))).monospace();
-                            ui.label(if strategy == active { text.strong() } else { text });
+                            ui.label(if strategy == active {
+                                text.strong()
+                            } else {
+                                text
+                            });
                         }
                     }
                     None => {
@@ -46,7 +54,10 @@ pub fn plot(ui: &mut Ui, cost: &CostTracker, size: egui::Vec2) {
     painter.rect_filled(rect, 4, SURFACE);
     painter.rect_stroke(rect, 4, Stroke::new(1.0, LINE), StrokeKind::Inside);
     let history = cost.history();
-    let caption = format!("max per {:.0} ms slice, last {PLOT_SECONDS:.0} s", BUCKET_SECONDS * 1e3);
+    let caption = format!(
+        "max per {:.0} ms slice, last {PLOT_SECONDS:.0} s",
+        BUCKET_SECONDS * 1e3
+    );
     painter.text(
         rect.left_top() + vec2(6.0, 4.0),
         Align2::LEFT_TOP,

@@ -11,7 +11,12 @@ pub fn show(ui: &mut Ui, active: Strategy, reports: &[StrategyReport; 5]) -> Opt
     let mut picked = None;
     ui.columns(Strategy::ALL.len(), |columns| {
         for (column, strategy) in columns.iter_mut().zip(Strategy::ALL) {
-            if card(column, strategy, strategy == active, &reports[strategy.index()]) {
+            if card(
+                column,
+                strategy,
+                strategy == active,
+                &reports[strategy.index()],
+            ) {
                 picked = Some(strategy);
             }
         }
