@@ -29,6 +29,8 @@ impl Visit for Contended<'_, '_> {
         let (mut registrar, mut caller) = make();
         let stop = AtomicBool::new(false);
         thread::scope(|scope| {
+            // Stops the registrar thread however this scope ends (a panic included).
+            let _stop = StopOnDrop(&stop);
             scope.spawn(|| {
                 let mut set_next = true;
                 // Relaxed: the flag carries no data; the scope's join synchronises.
@@ -46,8 +48,17 @@ impl Visit for Contended<'_, '_> {
             self.0.bench_function(self.1.name(), |b| {
                 b.iter(|| ask_and_deliver(&mut caller, &value))
             });
-            stop.store(true, Ordering::Relaxed);
         });
+    }
+}
+
+/// Sets its flag when dropped.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        // Relaxed: the flag carries no data; the scope's join synchronises.
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 

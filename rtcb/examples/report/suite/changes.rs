@@ -10,7 +10,7 @@
 //!
 //! `held_lock` is the same with a listener that takes 50 µs per call.
 
-use crate::suite::config::{ChangePlan, SLOW_CHANGE};
+use crate::suite::config::{ChangePlan, LISTENER_WAIT};
 use crate::suite::results::ChangeRun;
 use crate::suite::strategies::{ask_and_deliver, busy_listener, change, spin_for};
 use crate::suite::strategies::{summing_listener, with_strategy, Payload, Visit};
@@ -34,6 +34,7 @@ struct Tally {
     latencies: Histogram<u64>,
     latency_failures: u64,
     rt_calls: u64,
+    rt_deliveries: u64,
     caught_up: bool,
 }
 
@@ -48,6 +49,7 @@ impl Default for Tally {
             latencies: histogram(),
             latency_failures: 0,
             rt_calls: 0,
+            rt_deliveries: 0,
             caught_up: true,
         }
     }
@@ -74,8 +76,12 @@ impl Tally {
             change_cost_mean_ns: cost(self.costs.mean()),
             change_cost_p99_ns: cost(self.costs.value_at_quantile(0.99) as f64),
             change_cost_max_ns: cost(self.costs.max() as f64),
-            slow_changes: self.costs.count_between(nanos(SLOW_CHANGE), u64::MAX),
+            slow_changes: self
+                .costs
+                .count_between(nanos(LISTENER_WAIT.start), nanos(LISTENER_WAIT.end) - 1),
+            waits_per_listener_run: None,
             rt_calls: self.rt_calls,
+            rt_deliveries: self.rt_deliveries,
             applied_latency_p50_us: latency(0.5),
             applied_latency_max_us: if self.latencies.is_empty() {
                 0.0
@@ -102,6 +108,8 @@ struct Pair<R, C> {
 /// The audio thread's progress, as the registrar sees it.
 struct AudioClock {
     calls: AtomicU64,
+    /// Calls that actually called the listener.
+    deliveries: AtomicU64,
     stop: AtomicBool,
 }
 
@@ -110,6 +118,12 @@ impl AudioClock {
         // Acquire: pairs with the audio thread's Release increment, so what that call did
         // (its `applied` marks) is visible once we see the count.
         self.calls.load(Ordering::Acquire)
+    }
+
+    fn deliveries(&self) -> u64 {
+        // Relaxed: a statistic; exact enough at the moments it is read (a call may be in
+        // flight, which moves one delivery between phases).
+        self.deliveries.load(Ordering::Relaxed)
     }
 
     /// Waits until the audio thread has made `more` calls after now (bounded by `until`).
@@ -141,7 +155,10 @@ fn audio_thread<C: Call<Payload>>(caller: &mut C, period: Duration, clock: &Audi
     // Relaxed: the flag carries no data.
     while !clock.stop.load(Ordering::Relaxed) {
         spin_for(period);
-        ask_and_deliver(caller, &value);
+        if ask_and_deliver(caller, &value) {
+            // Relaxed: a statistic.
+            clock.deliveries.fetch_add(1, Ordering::Relaxed);
+        }
         // Release: see `AudioClock::calls`.
         clock.calls.fetch_add(1, Ordering::Release);
     }
@@ -156,6 +173,7 @@ where
         let Pair { registrar, caller } = self;
         let clock = AudioClock {
             calls: AtomicU64::new(0),
+            deliveries: AtomicU64::new(0),
             stop: AtomicBool::new(false),
         };
         let listener = || match plan.listener_work {
@@ -165,10 +183,13 @@ where
         thread::scope(|scope| {
             let _stop_on_exit = StopOnDrop(&clock.stop);
             scope.spawn(|| audio_thread(caller, plan.period, &clock));
+            let calls_before = clock.calls();
+            let deliveries_before = clock.deliveries();
             hammer(registrar, plan, tally, &clock, &listener);
+            tally.rt_calls += clock.calls() - calls_before;
+            tally.rt_deliveries += clock.deliveries() - deliveries_before;
             sample_latency(registrar, plan, tally, &clock, &listener, rng);
         });
-        tally.rt_calls += clock.calls();
     }
 }
 

@@ -34,7 +34,10 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Report {
     progress("set_unset");
     let set_unset = changes::run(&config.set_unset, clock_ns);
     progress("held_lock");
-    let held_lock = changes::run(&config.held_lock, clock_ns);
+    let mut held_lock = changes::run(&config.held_lock, clock_ns);
+    for (held, quiet) in held_lock.iter_mut().zip(&set_unset) {
+        held.waits_per_listener_run = Some(targets::waits_per_listener_run(quiet, held));
+    }
 
     let mut results = idle.results;
     results.extend(uncontended.results);

@@ -58,10 +58,18 @@ pub struct ChangeRun {
     pub change_cost_p99_ns: f64,
     /// The slowest change, in ns.
     pub change_cost_max_ns: f64,
-    /// Changes that took longer than 25 µs (waited for the audio thread, or were preempted).
+    /// Changes that took 25 to 100 µs: about as long as the `held_lock` listener runs.
     pub slow_changes: u64,
-    /// Audio-thread calls during the run.
+    /// `held_lock` only: how many slow changes each listener run caused, net of the slow
+    /// changes `set_unset` had in as many audio calls (preemptions). About 1 for a registrar
+    /// that waits for the listener, about 0 for one that does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waits_per_listener_run: Option<f64>,
+    /// Audio-thread calls while the registrar hammered.
     pub rt_calls: u64,
+    /// Of those, the calls that ran the listener (none installed, or for `SpinLock` the lock
+    /// held by a registrar, makes a call skip it).
+    pub rt_deliveries: u64,
     /// Median set→applied latency, in µs (registrar polling, so resolution is one poll).
     pub applied_latency_p50_us: f64,
     /// Slowest set→applied latency, in µs.
