@@ -29,6 +29,7 @@ use rtcb_gui::batch::NoteBatch;
 pub mod demo;
 pub mod params;
 pub mod report;
+mod resident;
 pub mod sysex;
 
 use demo::{Arpeggio, DemoSettings};
@@ -50,6 +51,8 @@ pub struct Rtcb {
 
 impl Default for Rtcb {
     fn default() -> Self {
+        // Hosts create instances through here; from now on the library must stay loaded.
+        resident::stay_loaded();
         // All five strategies are allocated here, once; the audio thread only uses them.
         let (registrar, caller) = rtcb::switchable::<NoteBatch>();
         Self {

@@ -67,7 +67,8 @@ pub fn plugin_library() -> PathBuf {
     library
 }
 
-/// Loads the plugin library (once per call; clack shares loaded libraries).
+/// Loads the plugin library (clack shares one loaded copy between entries, and unloads it when
+/// the last entry is dropped).
 pub fn load_entry() -> PluginEntry {
     // SAFETY: the library is the plugin this crate builds; loading it runs its CLAP entry, which
     // is the point of the test.
