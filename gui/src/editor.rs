@@ -138,7 +138,7 @@ impl EditorCore {
         Panel::top("rtcb-keyboard").show(ui, |ui| {
             ui.add_space(6.0);
             let lit = theme::strategy_color(self.model.last_strategy().unwrap_or(active));
-            keyboard::show(ui, &self.model.held, lit, 64.0);
+            keyboard::show(ui, &self.model.held, lit, 58.0);
             ui.add_space(6.0);
         });
         Panel::right("rtcb-log")

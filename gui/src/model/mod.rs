@@ -53,18 +53,21 @@ impl EditorModel {
             }
             _ => {}
         }
-        if header.previous_delivery_ns > 0 {
-            // The cost reported belongs to the delivery of the previous batch, which may have
-            // gone through the strategy active before a switch.
-            let strategy = match self.last {
-                Some((last, strategy)) if last + 1 == header.block_index => strategy,
-                _ => header.strategy,
-            };
-            self.cost.add(
-                header.start_seconds(),
-                header.previous_delivery_ns,
-                strategy,
-            );
+        match self.last {
+            // The cost reported is that of the plugin's previous delivery. When that was the
+            // batch just before, it is attributed to the strategy that delivered it (the one
+            // active before a switch, for the first batch after one); after a gap it may be
+            // stale (from before the gap), so it is left out.
+            Some((last, strategy))
+                if last + 1 == header.block_index && header.previous_delivery_ns > 0 =>
+            {
+                self.cost.add(
+                    header.start_seconds(),
+                    header.previous_delivery_ns,
+                    strategy,
+                );
+            }
+            _ => {}
         }
         self.delivered[header.strategy.index()].count(header);
         let start = header.start_seconds();
@@ -145,12 +148,14 @@ mod tests {
     }
 
     #[test]
-    fn a_gap_releases_held_keys_and_is_counted() {
+    fn a_gap_releases_held_keys_is_counted_and_its_stale_cost_left_out() {
         let mut model = EditorModel::default();
         model.ingest(&header(0, Strategy::Trap, 1, 0), &[on(0, 60)]);
-        model.ingest(&header(4, Strategy::Mailbox, 0, 0), &[]);
+        model.ingest(&header(4, Strategy::Mailbox, 0, 500), &[]);
         assert_eq!(model.blocks_unheard, 3);
         assert_eq!(model.held.count(), 0);
+        assert_eq!(model.cost.stats(Strategy::Trap), None);
+        assert_eq!(model.cost.stats(Strategy::Mailbox), None);
     }
 
     #[test]

@@ -47,7 +47,12 @@ pub fn table(ui: &mut Ui, active: Strategy, cost: &CostTracker) {
         });
 }
 
-/// Draws the plot of the last [`PLOT_SECONDS`] in the space given.
+/// The plot's floor: costs below it are drawn at it (a log scale needs one).
+const PLOT_FLOOR_NS: f64 = 100.0;
+
+/// Draws the plot of the last [`PLOT_SECONDS`] in the space given: one bar per slice, on a
+/// logarithmic scale from 100 ns to the decade above the largest cost, so a 20 µs delivery and a
+/// 2 ms one are both visible.
 pub fn plot(ui: &mut Ui, cost: &CostTracker, size: egui::Vec2) {
     let (response, painter) = ui.allocate_painter(size, Sense::hover());
     let rect = response.rect;
@@ -55,7 +60,7 @@ pub fn plot(ui: &mut Ui, cost: &CostTracker, size: egui::Vec2) {
     painter.rect_stroke(rect, 4, Stroke::new(1.0, LINE), StrokeKind::Inside);
     let history = cost.history();
     let caption = format!(
-        "max per {:.0} ms slice, last {PLOT_SECONDS:.0} s",
+        "max per {:.0} ms, last {PLOT_SECONDS:.0} s (log scale)",
         BUCKET_SECONDS * 1e3
     );
     painter.text(
@@ -75,59 +80,56 @@ pub fn plot(ui: &mut Ui, cost: &CostTracker, size: egui::Vec2) {
         );
         return;
     };
-    let top = history.buckets().map(|b| b.max_ns).max().unwrap_or(1);
-    let scale = nice_ceiling(u64::from(top).max(100));
+    let top_ns = history.buckets().map(|b| b.max_ns).max().unwrap_or(1);
+    let top = decade_ceiling(f64::from(top_ns).max(PLOT_FLOOR_NS * 10.0));
+    // Bars on the left, the scale's labels in a gutter on the right.
     let area = Rect::from_min_max(
         pos2(rect.left() + 6.0, rect.top() + 20.0),
-        pos2(rect.right() - 6.0, rect.bottom() - 4.0),
+        pos2(rect.right() - 52.0, rect.bottom() - 6.0),
     );
-    for fraction in [0.5f32, 1.0] {
-        let y = area.bottom() - area.height() * fraction;
+    let span = (top / PLOT_FLOOR_NS).log10();
+    let height_of =
+        |ns: f64| area.height() * ((ns.max(PLOT_FLOOR_NS) / PLOT_FLOOR_NS).log10() / span) as f32;
+    let mut decade = PLOT_FLOOR_NS * 10.0;
+    while decade <= top {
+        let y = area.bottom() - height_of(decade);
         painter.hline(area.x_range(), y, Stroke::new(1.0, LINE));
         painter.text(
-            pos2(area.right(), y - 1.0),
-            Align2::RIGHT_BOTTOM,
-            format_ns((scale as f64 * f64::from(fraction)) as u64),
+            pos2(area.right() + 4.0, y),
+            Align2::LEFT_CENTER,
+            format_ns(decade as u64),
             FontId::proportional(10.0),
             TEXT_DIM,
         );
+        decade *= 10.0;
     }
     let slices = (PLOT_SECONDS / BUCKET_SECONDS).round() as f32;
     let bar = area.width() / slices;
     for bucket in history.buckets() {
         let age = ((newest - bucket.start) / BUCKET_SECONDS) as f32;
         let right = area.right() - age * bar;
-        let height = area.height() * (bucket.max_ns as f32 / scale as f32).min(1.0);
+        let height = height_of(f64::from(bucket.max_ns)).max(1.0);
         let bar_rect = Rect::from_min_max(
-            pos2(right - bar + 1.0, area.bottom() - height.max(1.0)),
+            pos2(right - bar + 1.0, area.bottom() - height),
             pos2(right, area.bottom()),
         );
         painter.rect_filled(bar_rect, 0, strategy_color(bucket.strategy));
     }
 }
 
-/// The smallest 1, 2 or 5 times a power of ten that is at least `value`.
-fn nice_ceiling(value: u64) -> u64 {
-    let mut power = 1u64;
-    loop {
-        for step in [1, 2, 5] {
-            if step * power >= value {
-                return step * power;
-            }
-        }
-        power *= 10;
-    }
+/// The smallest power of ten that is at least `value` (`value` > 0).
+fn decade_ceiling(value: f64) -> f64 {
+    10f64.powi(value.log10().ceil() as i32)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::nice_ceiling;
+    use super::decade_ceiling;
 
     #[test]
-    fn rounds_the_scale_up_to_1_2_5() {
-        assert_eq!(nice_ceiling(1), 1);
-        assert_eq!(nice_ceiling(101), 200);
-        assert_eq!(nice_ceiling(4_900), 5_000);
-        assert_eq!(nice_ceiling(5_001), 10_000);
+    fn the_scale_ends_at_the_next_power_of_ten() {
+        assert_eq!(decade_ceiling(1_000.0), 1_000.0);
+        assert_eq!(decade_ceiling(1_001.0), 10_000.0);
+        assert_eq!(decade_ceiling(2_000_000.0), 10_000_000.0);
     }
 }

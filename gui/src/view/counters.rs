@@ -27,7 +27,7 @@ pub fn show(
                 "Notes",
                 "Did not fit",
                 "Refused",
-                "Set→applied",
+                "Applied in",
             ] {
                 ui.label(RichText::new(title).small().strong().color(TEXT_DIM));
             }

@@ -1,21 +1,27 @@
-//! The note log: recent note events, newest first, with their audio time, name, velocity,
-//! channel and the strategy that delivered them.
+//! The note log: recent note events, newest first, with their audio time, name, velocity and
+//! channel, marked in the colour of the strategy that delivered them.
 
 use super::theme::{strategy_color, TEXT, TEXT_DIM};
 use crate::batch::NoteKind;
 use crate::model::{EventLog, NoteName};
-use egui::{RichText, ScrollArea, TextStyle, Ui};
+use egui::{vec2, RichText, ScrollArea, Sense, TextStyle, Ui};
+
+/// Width of the strategy mark at the start of each row.
+const MARK_WIDTH: f32 = 4.0;
 
 /// Draws the log in the space left in `ui`.
 pub fn show(ui: &mut Ui, log: &EventLog) {
-    ui.label(
-        RichText::new(format!(
-            "{:>10}  {:<5} {:<4} {:>3}  {:<5}",
-            "time", "event", "note", "vel", "ch"
-        ))
-        .monospace()
-        .color(TEXT_DIM),
-    );
+    ui.horizontal(|ui| {
+        ui.add_space(MARK_WIDTH);
+        ui.label(
+            RichText::new(format!(
+                "{:>10}  {:<5} {:<4} {:>3}  {:<5}",
+                "time", "event", "note", "vel", "ch"
+            ))
+            .monospace()
+            .color(TEXT_DIM),
+        );
+    });
     if log.is_empty() {
         ui.label(
             RichText::new("No note events yet. Play notes or switch the demo pattern on.")
@@ -38,6 +44,10 @@ pub fn show(ui: &mut Ui, log: &EventLog) {
                 };
                 let velocity = (event.velocity.clamp(0.0, 1.0) * 127.0).round() as u8;
                 ui.horizontal(|ui| {
+                    let (mark, _) =
+                        ui.allocate_exact_size(vec2(MARK_WIDTH, row_height), Sense::hover());
+                    ui.painter()
+                        .rect_filled(mark, 1, strategy_color(entry.strategy));
                     ui.label(
                         RichText::new(format!(
                             "{:>8.3} s  {:<5} {:<4} {:>3}  ch {:<2}",
@@ -50,12 +60,9 @@ pub fn show(ui: &mut Ui, log: &EventLog) {
                         .monospace()
                         .color(colour),
                     );
-                    ui.label(
-                        RichText::new(entry.strategy.name())
-                            .small()
-                            .color(strategy_color(entry.strategy)),
-                    );
-                });
+                })
+                .response
+                .on_hover_text(format!("delivered by {}", entry.strategy));
             }
         });
 }

@@ -1,9 +1,11 @@
 //! The strategy selector: one card per strategy with its trade-off and where the editor's
 //! listener stands on it. A click asks the host to change the strategy parameter.
 
-use super::theme::{status_label, strategy_color, LINE, SURFACE, SURFACE_SELECTED, TEXT_DIM};
+use super::theme::{
+    status_label, strategy_color, swatch, LINE, SURFACE, SURFACE_SELECTED, TEXT_DIM,
+};
 use crate::link::StrategyReport;
-use egui::{Frame, Margin, RichText, Sense, Stroke, Ui};
+use egui::{Align, Frame, Label, Layout, Margin, RichText, Sense, Stroke, Ui};
 use rtcb::Strategy;
 
 /// Draws the five cards side by side; returns the strategy clicked, if any.
@@ -39,15 +41,20 @@ fn card(ui: &mut Ui, strategy: Strategy, selected: bool, report: &StrategyReport
         .inner_margin(Margin::symmetric(8, 6))
         .show(ui, |ui| {
             ui.set_min_width(ui.available_width());
-            ui.set_min_height(92.0);
-            ui.spacing_mut().item_spacing.y = 3.0;
-            ui.horizontal(|ui| {
-                ui.label(RichText::new("●").color(colour));
-                ui.label(RichText::new(strategy.name()).strong());
+            ui.set_min_height(76.0);
+            // Left-aligned, not justified: `columns` justifies, which spreads wrapped words.
+            ui.with_layout(Layout::top_down(Align::Min), |ui| {
+                ui.spacing_mut().item_spacing.y = 3.0;
+                ui.horizontal(|ui| {
+                    swatch(ui, colour);
+                    ui.label(RichText::new(strategy.name()).strong());
+                });
+                let (status, status_colour) = status_label(report.status);
+                ui.label(RichText::new(status).small().strong().color(status_colour));
+                ui.add(
+                    Label::new(RichText::new(strategy.trade_off()).small().color(TEXT_DIM)).wrap(),
+                );
             });
-            let (status, status_colour) = status_label(report.status);
-            ui.label(RichText::new(status).small().strong().color(status_colour));
-            ui.label(RichText::new(strategy.trade_off()).small().color(TEXT_DIM));
         });
     let response = ui
         .interact(

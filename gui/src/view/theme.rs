@@ -63,6 +63,13 @@ pub fn strategy_color(strategy: Strategy) -> Color32 {
     }
 }
 
+/// A small dot of `colour`, one line of body text tall: the legend mark of a strategy.
+pub fn swatch(ui: &mut egui::Ui, colour: Color32) {
+    let height = ui.text_style_height(&TextStyle::Body);
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, height), egui::Sense::hover());
+    ui.painter().circle_filled(rect.center(), 4.5, colour);
+}
+
 /// How a registration status reads, and its colour.
 pub fn status_label(status: Status) -> (&'static str, Color32) {
     match status {
