@@ -23,8 +23,9 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
-use rtcb::{Strategy, SwitchRegistrar};
+use rtcb::Strategy;
 use rtcb_gui::batch::NoteBatch;
+use rtcb_gui::{EditorLink, RtcbEditor};
 
 pub mod demo;
 pub mod params;
@@ -43,8 +44,9 @@ pub struct Rtcb {
     params: Arc<RtcbParams>,
     /// The audio thread's side of the editor connection.
     reporter: Reporter,
-    /// The other side of the connection, kept until an editor takes it.
-    registrar: Option<SwitchRegistrar<NoteBatch>>,
+    /// The other side of the connection: the editor's registration and the ring its listener
+    /// fills, shared by every editor this instance opens.
+    link: Arc<EditorLink>,
     /// The demo pattern's generator.
     arpeggio: Arpeggio,
 }
@@ -58,7 +60,7 @@ impl Default for Rtcb {
         Self {
             params: Arc::new(RtcbParams::default()),
             reporter: Reporter::new(caller),
-            registrar: Some(registrar),
+            link: Arc::new(EditorLink::new(registrar)),
             // The real sample rate comes with `activate()`, before any processing.
             arpeggio: Arpeggio::new(0.0),
         }
@@ -66,10 +68,10 @@ impl Default for Rtcb {
 }
 
 impl Rtcb {
-    /// Hands over the registrar side of the editor connection (once; `None` afterwards). The
-    /// editor registers its listener through it on whichever strategy the parameter selects.
-    pub fn take_registrar(&mut self) -> Option<SwitchRegistrar<NoteBatch>> {
-        self.registrar.take()
+    /// The editor's side of the connection: the editor registers its listener through it on
+    /// whichever strategy the parameter selects.
+    pub fn editor_link(&self) -> Arc<EditorLink> {
+        Arc::clone(&self.link)
     }
 
     /// The plugin's parameters.
@@ -109,12 +111,16 @@ impl Plugin for Rtcb {
     /// Room for a dense block of input events before nice-plug has to grow its queue.
     const INPUT_EVENT_CAPACITY: usize = 2048;
 
-    type Editor = ();
+    type Editor = RtcbEditor;
     type SysExMessage = SysEx;
     type BackgroundTask = ();
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        rtcb_gui::create_editor(self.link.clone(), self.params.clone())
     }
 
     fn activate(

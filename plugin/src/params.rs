@@ -6,6 +6,7 @@
 
 use nice_plug::prelude::*;
 use rtcb::Strategy;
+use rtcb_gui::{EditorParams, ParamChange};
 
 /// Slowest demo rate, in notes per second.
 pub const DEMO_RATE_MIN: f32 = 0.5;
@@ -51,6 +52,33 @@ impl Default for RtcbParams {
             .with_step_size(DEMO_RATE_STEP)
             .with_unit(" notes/s")
             .with_value_to_string(formatters::v2s_f32_rounded(2)),
+        }
+    }
+}
+
+/// What the editor reads and changes. Changes go through the host as one gesture each
+/// (begin, set, end), so they are recorded as automation and can be undone.
+impl EditorParams for RtcbParams {
+    fn strategy(&self) -> Strategy {
+        Strategy::from(self.strategy.value())
+    }
+
+    fn demo(&self) -> bool {
+        self.demo.value()
+    }
+
+    fn change(&self, setter: &ParamSetter, change: ParamChange) {
+        match change {
+            ParamChange::Strategy(strategy) => {
+                setter.begin_set_parameter(&self.strategy);
+                setter.set_parameter(&self.strategy, StrategyChoice::from(strategy));
+                setter.end_set_parameter(&self.strategy);
+            }
+            ParamChange::Demo(on) => {
+                setter.begin_set_parameter(&self.demo);
+                setter.set_parameter(&self.demo, on);
+                setter.end_set_parameter(&self.demo);
+            }
         }
     }
 }
