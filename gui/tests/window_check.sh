@@ -2,12 +2,14 @@
 # The editor in a real window. Runs the standalone (dummy audio backend, demo pattern switched on
 # through the host by RTCB_DEMO=1) under Xvfb, takes two screenshots a second apart, and fails if
 # no window of the editor's size exists, if the editor is blank (too few distinct colours), if
-# nothing moves between the screenshots, or if the standalone died.
+# nothing moves between the screenshots, or if the standalone died. Before the screenshots it
+# clicks through the five strategy cards (xdotool), so the editor has switched strategies live
+# and the screenshot shows all five in the counters and the cost plot.
 #
 # Usage: gui/tests/window_check.sh [editor.png]
 #   Writes the editor's screenshot to the path given (default: $CARGO_TARGET_DIR/window-check/
 #   editor.png, CARGO_TARGET_DIR defaulting to target). Not part of `cargo test`: it needs a
-#   display server and these Debian packages: xvfb xauth x11-utils imagemagick libgl1-mesa-dri
+#   display server and these Debian packages: xvfb xauth x11-utils xdotool imagemagick libgl1-mesa-dri
 #   libglx-mesa0 (run time), and to build the standalone: pkg-config libasound2-dev
 #   libjack-jackd2-dev libx11-dev libx11-xcb-dev libxcb1-dev libxcb-dri2-0-dev libxcb-icccm4-dev
 #   libxcursor-dev libxkbcommon-dev libxkbcommon-x11-dev libxcb-xkb-dev libgl1-mesa-dev libgl-dev.
@@ -51,8 +53,18 @@ inside() {
   [[ -n $geometry ]] || { xwininfo -root -tree >&2; fail "no window of at least ${MIN_WIDTH}×${MIN_HEIGHT}"; }
   echo "editor window: $geometry"
 
-  # Let the demo pattern play for a few seconds, then take two screenshots a second apart.
-  sleep 5
+  # Let the demo pattern play, click each strategy card in turn (the cards share the width
+  # under the title row), park the pointer off the editor, and take two screenshots a second
+  # apart.
+  sleep 3
+  local width height left top card
+  IFS='x+' read -r width height left top <<<"$geometry"
+  for card in 0 1 2 3 4; do
+    xdotool mousemove "$((left + (2 * card + 1) * width / 10))" "$((top + 95))" click 1
+    sleep 1.2
+  done
+  xdotool mousemove 1900 1180
+  sleep 1
   import -window root "$out_dir/screen-1.png"
   sleep 1
   import -window root "$out_dir/screen-2.png"
@@ -85,7 +97,7 @@ target=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 out_dir="$target/window-check"
 mkdir -p "$out_dir"
 screenshot=${screenshot:-$out_dir/editor.png}
-for tool in xvfb-run xwininfo import convert identify compare; do
+for tool in xvfb-run xwininfo xdotool import convert identify compare; do
   command -v "$tool" >/dev/null || fail "$tool is missing (see the packages at the top of $self)"
 done
 cargo build -p rtcb_plugin --features standalone --bin rtcb-standalone
