@@ -57,3 +57,19 @@ pub(crate) fn yield_now() {
     #[cfg(not(loom))]
     std::thread::yield_now();
 }
+
+/// Keeps `T` on a cache line of its own, so that one side's writes do not keep evicting the
+/// other side's reads of a neighbouring field (128 bytes: two lines, for CPUs that prefetch
+/// lines in pairs).
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct CacheLine<T>(pub(crate) T);
+
+impl<T> std::ops::Deref for CacheLine<T> {
+    type Target = T;
+
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}

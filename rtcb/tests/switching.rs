@@ -130,7 +130,7 @@ fn switching_storm() {
             let deadline = Instant::now() + Duration::from_secs(60);
             let mut n = 0u64;
             while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
-                if n % 1_000 == 0 {
+                if n.is_multiple_of(1_000) {
                     let strategy = Strategy::from_index(active.load(Ordering::SeqCst)).unwrap();
                     caller.set_active(strategy);
                 }

@@ -6,29 +6,31 @@
 //! one-place inbox. If the inbox still held an older parcel the audio thread never took, the
 //! registrar gets it back from the same swap and drops it: that change was superseded (latest
 //! wins). The audio thread checks the inbox with one atomic load; when it is not empty it takes
-//! the parcel with one swap, installs it, and pushes the parcel it replaces into a small return
-//! ring. Registrars empty the return ring (dropping what they find) at every change and on
-//! `collect`. Registrars serialise among themselves with a mutex that the audio thread never
-//! touches.
+//! the parcel with one swap, moves the new listener out of it into its own field (so a call is
+//! one indirection, like calling a plain boxed closure), and sends the replaced listener back in
+//! the parcel that brought the previous one, through a small return ring. Registrars empty the
+//! return ring (dropping what they find) at every change and on `collect`. Registrars serialise
+//! among themselves with a mutex that the audio thread never touches, on a cache line apart from
+//! the inbox.
 //!
 //! # Costs
 //! - Idle (nothing installed, nothing pending): one relaxed atomic load.
 //! - Delivering with nothing pending: one relaxed load and the listener call.
-//! - Taking a change: one swap, one ticket store, one ring push (two loads, one store).
+//! - Taking a change: one swap, two ticket stores, one ring push (two loads, one store).
 //!
 //! # Memory
 //! At most [`MAX_LIVE_LISTENERS`] listeners are alive at once outside the registrars: the
 //! installed one, one waiting in the inbox and [`RETURN_SLOTS`] in the return ring. Each
 //! registrar holds at most one more while it is inside `set`. In practice the ring never holds
 //! more than three: between two registrar changes the audio thread can take at most two parcels
-//! (the one pending before the change and the new one), each of which retires one. Should the
-//! ring ever be full, the audio thread leaves the next parcel in the inbox (and keeps a stopped
-//! listener, uncalled) until a registrar has made room: it waits, it never drops.
+//! (the one pending before the change and the new one), each of which sends one back. Should
+//! the ring ever be full, the audio thread leaves the next parcel in the inbox (and keeps a
+//! stopped listener, uncalled) until a registrar has made room: it waits, it never drops.
 
 use crate::listener::{forward_handles, Change, Flow, Listener, Refused, Ticket};
 use crate::progress::{Applied, TicketCounter};
 use crate::ring::Ring;
-use crate::sync::{Arc, AtomicPtr, Mutex, Ordering, UnsafeCell};
+use crate::sync::{Arc, AtomicPtr, CacheLine, Mutex, Ordering, UnsafeCell};
 use std::marker::PhantomData;
 use std::ptr;
 
@@ -56,13 +58,14 @@ impl<T: ?Sized> Parcel<T> {
 }
 
 struct Shared<T: ?Sized> {
-    /// The newest change not yet taken by the audio thread, or null.
-    inbox: AtomicPtr<Parcel<T>>,
-    /// Retired parcels on their way back. Producer: the caller. Consumer: whichever registrar
-    /// holds `registrars`.
-    returns: Ring<Box<Parcel<T>>, RETURN_SLOTS>,
+    /// The newest change not yet taken by the audio thread, or null. On its own cache line: it
+    /// is what the audio thread reads every block.
+    inbox: CacheLine<AtomicPtr<Parcel<T>>>,
+    /// Parcels on their way back, each with the listener it retires (or none). Producer: the
+    /// caller. Consumer: whichever registrar holds `registrars`.
+    returns: CacheLine<Ring<Box<Parcel<T>>, RETURN_SLOTS>>,
     /// Serialises registrars (never the audio thread) and orders their tickets.
-    registrars: Mutex<TicketCounter>,
+    registrars: CacheLine<Mutex<TicketCounter>>,
     applied: Applied,
 }
 
@@ -89,9 +92,9 @@ impl<T: ?Sized> Drop for Shared<T> {
 /// the audio thread.
 pub fn new<T: ?Sized>() -> (Registrar<T>, Caller<T>) {
     let shared = Arc::new(Shared {
-        inbox: AtomicPtr::new(ptr::null_mut()),
-        returns: Ring::new(),
-        registrars: Mutex::new(TicketCounter::default()),
+        inbox: CacheLine(AtomicPtr::new(ptr::null_mut())),
+        returns: CacheLine(Ring::new()),
+        registrars: CacheLine(Mutex::new(TicketCounter::default())),
         applied: Applied::new(),
     });
     (
@@ -100,7 +103,8 @@ pub fn new<T: ?Sized>() -> (Registrar<T>, Caller<T>) {
         },
         Caller {
             shared,
-            current: None,
+            listener: None,
+            envelope: None,
             stopped: false,
             _not_sync: PhantomData,
         },
@@ -203,14 +207,18 @@ impl<T: ?Sized> Registrar<T> {
 /// Drop it off the audio thread (it may own the installed listener).
 pub struct Caller<T: ?Sized> {
     shared: Arc<Shared<T>>,
-    /// The installed change (its listener is `None` after a clear).
-    current: Option<Box<Parcel<T>>>,
+    /// The installed listener, moved out of its parcel so a call is one indirection.
+    listener: Option<Listener<T>>,
+    /// The (emptied) parcel that brought the installed change; it carries the listener back
+    /// when the next change arrives or the listener stops. `None` only when nothing was taken
+    /// since the last hand-back, and then `listener` is `None` too.
+    envelope: Option<Box<Parcel<T>>>,
     /// The installed listener returned [`Flow::Stop`] and waits for room in the return ring.
     stopped: bool,
     _not_sync: PhantomData<std::cell::Cell<()>>,
 }
 
-// SAFETY: the caller owns its parcel, which holds a `Send` listener; `Shared` is `Send + Sync`.
+// SAFETY: the caller owns its listener and parcel, both `Send`; `Shared` is `Send + Sync`.
 unsafe impl<T: ?Sized> Send for Caller<T> {}
 
 impl<T: ?Sized> Caller<T> {
@@ -224,7 +232,7 @@ impl<T: ?Sized> Caller<T> {
         if self.stopped {
             self.retire_stopped();
         }
-        self.has_listener()
+        self.listener.is_some() && !self.stopped
     }
 
     /// Calls the installed listener with `value`, if there is one.
@@ -233,38 +241,39 @@ impl<T: ?Sized> Caller<T> {
         if self.stopped {
             return false;
         }
-        let Some(parcel) = self.current.as_mut() else {
+        let Some(listener) = self.listener.as_mut() else {
             return false;
         };
-        let flow = parcel.listener.with_mut(|listener| {
-            // SAFETY: the caller owns `current` alone (taken from the inbox by swap).
-            unsafe { (*listener).as_mut() }.map(|l| l.call(value))
-        });
-        match flow {
-            None => false,
-            Some(Flow::Continue) => true,
-            Some(Flow::Stop) => {
-                self.stopped = true;
-                self.retire_stopped();
-                true
-            }
+        if listener.call(value) == Flow::Stop {
+            self.stopped = true;
+            self.retire_stopped();
         }
+        true
     }
 
-    fn has_listener(&self) -> bool {
-        !self.stopped
-            && self.current.as_ref().is_some_and(|parcel| {
-                parcel.listener.with(|listener| {
-                    // SAFETY: the caller owns `current` alone.
-                    unsafe { (*listener).is_some() }
-                })
-            })
+    /// Puts `listener` (possibly none) into the envelope and sends it back. The caller has
+    /// checked there is room.
+    fn send_back(&mut self, envelope: Box<Parcel<T>>, listener: Option<Listener<T>>) {
+        envelope.listener.with_mut(|slot| {
+            // SAFETY: the caller owns this parcel alone (taken from the inbox by swap, never
+            // shared since).
+            unsafe { *slot = listener };
+        });
+        // SAFETY: this thread is the ring's only producer.
+        let pushed = unsafe { self.shared.returns.push(envelope) };
+        debug_assert!(pushed.is_ok(), "room was checked");
+        // Never drop on the audio thread, even if the check were wrong.
+        std::mem::forget(pushed);
+    }
+
+    fn has_room(&self) -> bool {
+        self.shared.returns.len() < RETURN_SLOTS
     }
 
     #[cold]
     fn take_pending(&mut self) {
-        if self.current.is_some() && self.shared.returns.len() == RETURN_SLOTS {
-            // No room to hand back the parcel we would replace: leave the change pending.
+        if self.envelope.is_some() && !self.has_room() {
+            // No room to send back the change we would replace: leave the new one pending.
             return;
         }
         // Acquire: pairs with the registrar's Release swap, so the parcel's contents are
@@ -277,28 +286,34 @@ impl<T: ?Sized> Caller<T> {
         // moved ownership to us. Building the Box frees nothing.
         let parcel = unsafe { Box::from_raw(taken) };
         self.shared.applied.mark(parcel.ticket);
+        let new_listener = parcel.listener.with_mut(|slot| {
+            // SAFETY: we own the parcel alone.
+            unsafe { (*slot).take() }
+        });
+        let old_listener = std::mem::replace(&mut self.listener, new_listener);
         self.stopped = false;
-        if let Some(old) = self.current.replace(parcel) {
-            // SAFETY: this thread is the ring's only producer. Room was checked above, and
-            // only the consumer changes the length meanwhile, by making more room.
-            let pushed = unsafe { self.shared.returns.push(old) };
-            debug_assert!(pushed.is_ok(), "room was checked");
-            std::mem::forget(pushed);
+        if let Some(old_envelope) = self.envelope.replace(parcel) {
+            self.send_back(old_envelope, old_listener);
+        } else {
+            debug_assert!(old_listener.is_none(), "a listener always has its envelope");
+            std::mem::forget(old_listener);
         }
     }
 
     #[cold]
     fn retire_stopped(&mut self) {
-        let Some(parcel) = self.current.take() else {
-            self.stopped = false;
-            return;
-        };
-        // SAFETY: this thread is the ring's only producer.
-        match unsafe { self.shared.returns.push(parcel) } {
-            Ok(()) => self.stopped = false,
+        if !self.has_room() {
             // Full: keep it (uncalled) and try again on the next call.
-            Err(parcel) => self.current = Some(parcel),
+            return;
         }
+        let listener = self.listener.take();
+        if let Some(envelope) = self.envelope.take() {
+            self.send_back(envelope, listener);
+        } else {
+            debug_assert!(listener.is_none(), "a listener always has its envelope");
+            std::mem::forget(listener);
+        }
+        self.stopped = false;
     }
 }
 
