@@ -36,7 +36,10 @@ fn forward_random_midi(
             let frames = frames(&mut rng);
             let input = random_block(&mut rng, frames, max_events(frames));
             let out = audio.process(frames, &input);
-            assert_eq!(out.status, CLAP_PROCESS_CONTINUE_IF_NOT_QUIET, "block {block}");
+            assert_eq!(
+                out.status, CLAP_PROCESS_CONTINUE_IF_NOT_QUIET,
+                "block {block}"
+            );
             let expected = merge(&input, &[]);
             assert_eq!(out.events, expected, "block {block} of {frames} samples");
             sent += input.len();
@@ -107,10 +110,14 @@ fn keeps_forwarding_across_reactivations_and_sample_rates() {
         .into_iter()
         .enumerate()
     {
-        let (_, sent, _) =
-            forward_random_midi(&mut plugin, sample_rate, frames, 300, round as u64 + 11, |_| {
-                frames
-            });
+        let (_, sent, _) = forward_random_midi(
+            &mut plugin,
+            sample_rate,
+            frames,
+            300,
+            round as u64 + 11,
+            |_| frames,
+        );
         assert!(sent > 0);
     }
 }
@@ -143,7 +150,10 @@ fn drops_sysex_too_long_to_hold_and_forwards_the_rest() {
             },
         ];
         let out = audio.process(64, &input);
-        assert_eq!(out.events, [input[0].clone(), input[1].clone(), input[4].clone()]);
+        assert_eq!(
+            out.events,
+            [input[0].clone(), input[1].clone(), input[4].clone()]
+        );
     });
     plugin.deactivate(active);
 }

@@ -612,6 +612,63 @@ impl AudioThread<'_> {
         }
     }
 
+    /// Fills the first `frames` samples of every input channel with random bit patterns (NaNs
+    /// with payloads, infinities, signed zeros and denormals among them) and the outputs with
+    /// other noise; returns the input bits, which a pass-through must reproduce.
+    pub fn fill_audio(&mut self, rng: &mut traffic::Rng, frames: u32) -> Vec<Vec<u32>> {
+        const SPECIAL: [u32; 7] = [
+            0x7FC0_1234, // quiet NaN with a payload
+            0xFF80_0001, // signalling NaN, negative
+            0x8000_0000, // -0.0
+            0x7F80_0000, // +inf
+            0xFF80_0000, // -inf
+            0x0000_0001, // smallest denormal
+            0x807F_FFFF, // largest negative denormal
+        ];
+        let frames = frames as usize;
+        let mut bits = Vec::new();
+        for channel in self.audio.inputs.iter_mut().flatten() {
+            let written: Vec<u32> = (0..frames)
+                .map(|_| {
+                    if rng.percent(3) {
+                        SPECIAL[rng.below(SPECIAL.len() as u64) as usize]
+                    } else {
+                        rng.next_u64() as u32
+                    }
+                })
+                .collect();
+            for (sample, b) in channel.iter_mut().zip(&written) {
+                *sample = f32::from_bits(*b);
+            }
+            bits.push(written);
+        }
+        for channel in self.audio.outputs.iter_mut().flatten() {
+            for sample in channel.iter_mut().take(frames) {
+                *sample = f32::from_bits(rng.next_u64() as u32);
+            }
+        }
+        bits
+    }
+
+    /// The bits of the first `frames` output samples of every channel (for in-place calls, the
+    /// output is the input buffer).
+    pub fn output_bits(&self, frames: u32, mode: AudioMode) -> Vec<Vec<u32>> {
+        let ports = match mode {
+            AudioMode::OutOfPlace => &self.audio.outputs,
+            AudioMode::InPlace => &self.audio.inputs,
+        };
+        ports
+            .iter()
+            .flatten()
+            .map(|channel| {
+                channel[..frames as usize]
+                    .iter()
+                    .map(|s| s.to_bits())
+                    .collect()
+            })
+            .collect()
+    }
+
     /// The plugin's `reset` (audio thread, while processing).
     pub fn reset(&mut self) {
         self.processor.reset();

@@ -252,17 +252,54 @@ pub fn merge(input: &[Ev], demo: &[Ev]) -> Vec<Ev> {
 
 /// The demo pattern as the tests expect it, from the plugin's documented grid: at `rate`
 /// notes per second (`rate_num / rate_den`), step `j` of a run sits `round(j · sr / (2 · rate))`
-/// samples after the run's first sample; even steps start the next note of the pattern, odd
-/// steps release it. Computed in exact integer arithmetic, independently of the plugin's code.
+/// samples after the run's first sample. Steps are numbered on across rate changes (`first_step`):
+/// even steps start the next note of the pattern, odd steps release it. Computed in exact integer
+/// arithmetic, independently of the plugin's code.
+#[derive(Debug, Clone)]
 pub struct DemoRun {
     /// First sample of the run, counted since activation.
     pub start: u64,
     pub sample_rate: u64,
     pub rate_num: u64,
     pub rate_den: u64,
+    /// The pattern step the run's step 0 plays (0 for a fresh start).
+    pub first_step: u64,
 }
 
 impl DemoRun {
+    /// A fresh run (the demo was just turned on) starting at sample `start`.
+    pub fn new(start: u64, sample_rate: u64, rate_num: u64, rate_den: u64) -> DemoRun {
+        DemoRun {
+            start,
+            sample_rate,
+            rate_num,
+            rate_den,
+            first_step: 0,
+        }
+    }
+
+    /// The run that follows a rate change at the block starting at `block_start`, after this
+    /// run played its steps before `next_step`: the new grid starts one new half period after
+    /// the last step played, or at the block's first sample if that is later.
+    pub fn rate_change(
+        &self,
+        next_step: u64,
+        block_start: u64,
+        rate_num: u64,
+        rate_den: u64,
+    ) -> DemoRun {
+        assert!(next_step > 0, "the old run played at least one step");
+        let mut run = DemoRun {
+            start: self.step_at(next_step - 1),
+            rate_num,
+            rate_den,
+            first_step: self.first_step + next_step,
+            ..*self
+        };
+        run.start = run.step_at(1).max(block_start);
+        run
+    }
+
     /// Sample (since activation) of step `step`.
     pub fn step_at(&self, step: u64) -> u64 {
         // round(x) = floor(x + 1/2), x = step * sr * den / (2 * num)
@@ -271,25 +308,24 @@ impl DemoRun {
                 / (4 * self.rate_num)
     }
 
+    /// Whether a note is held after the steps before `next_step`.
+    pub fn holds_note(&self, next_step: u64) -> bool {
+        !(self.first_step + next_step).is_multiple_of(2)
+    }
+
     /// The event of step `step` at offset `time` in its block.
     pub fn step_event(&self, step: u64, time: u32) -> Ev {
-        let key = demo::PATTERN[(step / 2) as usize % demo::PATTERN.len()];
+        let global = self.first_step + step;
+        let key = demo::PATTERN[(global / 2) as usize % demo::PATTERN.len()];
+        let on = global.is_multiple_of(2);
         Ev::Note {
             time,
-            kind: if step.is_multiple_of(2) {
-                NoteKind::On
-            } else {
-                NoteKind::Off
-            },
+            kind: if on { NoteKind::On } else { NoteKind::Off },
             port: 0,
             channel: demo::CHANNEL.into(),
             key: key.into(),
             note_id: -1,
-            velocity: if step.is_multiple_of(2) {
-                f64::from(demo::VELOCITY)
-            } else {
-                0.0
-            },
+            velocity: if on { f64::from(demo::VELOCITY) } else { 0.0 },
         }
     }
 

@@ -1,0 +1,221 @@
+//! Saved state: it round-trips into a fresh instance (same values, same bytes), names the
+//! strategy by its stable id, and anything truncated or garbled is refused cleanly: no panic,
+//! values untouched, and the instance keeps working.
+
+mod host;
+
+use host::events::Ev;
+use host::traffic::{merge, random_block, Rng};
+use host::Plugin;
+
+/// Every parameter's (id, value).
+fn values(plugin: &mut Plugin) -> Vec<(u32, f64)> {
+    plugin
+        .params()
+        .into_iter()
+        .map(|p| (p.id, plugin.value(p.id)))
+        .collect()
+}
+
+/// A plugin with every parameter moved away from its default.
+fn configured() -> Plugin {
+    let mut plugin = Plugin::new();
+    let strategy = plugin.param_id("Strategy");
+    let demo = plugin.param_id("Demo pattern");
+    let rate = plugin.param_id("Demo rate");
+    let rate_value = plugin.text_to_value(rate, "12.5").unwrap();
+    let overwrite_ring = rtcb::Strategy::OverwriteRing.index() as f64;
+    plugin.flush(&[
+        Ev::param(0, strategy, overwrite_ring),
+        Ev::param(0, demo, 1.0),
+        Ev::param(0, rate, rate_value),
+    ]);
+    assert_eq!(plugin.value(strategy), overwrite_ring);
+    plugin
+}
+
+/// Processes a few blocks of random MIDI and checks they are forwarded (the instance works).
+fn still_works(plugin: &mut Plugin, seed: u64) {
+    let demo = plugin.param_id("Demo pattern");
+    let mut active = plugin.activate(48_000.0, 256);
+    plugin.run(&mut active, |audio| {
+        let mut rng = Rng::new(seed);
+        // With the demo switched off, the output is exactly the input.
+        audio.process(256, &[Ev::param(0, demo, 0.0)]);
+        for _ in 0..20 {
+            let input = random_block(&mut rng, 256, 20);
+            assert_eq!(audio.process(256, &input).events, merge(&input, &[]));
+        }
+    });
+    plugin.deactivate(active);
+}
+
+#[test]
+fn state_round_trips_into_a_fresh_instance() {
+    let mut original = configured();
+    let saved = original.save_state();
+    let expected = values(&mut original);
+
+    let mut fresh = Plugin::new();
+    assert_ne!(
+        values(&mut fresh),
+        expected,
+        "a fresh instance starts from the defaults"
+    );
+    let rescans_before = fresh.host_calls().0;
+    fresh
+        .load_state(&saved)
+        .expect("the plugin loads its own state");
+    assert_eq!(values(&mut fresh), expected);
+    assert!(
+        fresh.host_calls().0 > rescans_before,
+        "after loading, the plugin asks the host to rescan its parameter values"
+    );
+    // Saving again gives the same bytes: the state is reproducible.
+    assert_eq!(fresh.save_state(), saved);
+    still_works(&mut fresh, 1);
+}
+
+#[test]
+fn state_names_the_strategy_by_its_stable_id() {
+    let mut plugin = configured();
+    let saved = plugin.save_state();
+    // nice-plug's CLAP state: an 8-byte little-endian length, then JSON.
+    let (length, json) = saved.split_at(8);
+    assert_eq!(
+        u64::from_le_bytes(length.try_into().unwrap()),
+        json.len() as u64
+    );
+    let state: serde_json::Value = serde_json::from_slice(json).expect("the state is JSON");
+    let params = &state["params"];
+    // Each value is tagged with its type.
+    assert_eq!(
+        params["strategy"],
+        serde_json::json!({ "string": "OverwriteRing" })
+    );
+    assert_eq!(params["demo"], serde_json::json!({ "bool": true }));
+    assert_eq!(params["demo_rate"], serde_json::json!({ "f32": 12.5 }));
+}
+
+#[test]
+fn state_loads_into_an_active_instance() {
+    let mut source = configured();
+    let saved = source.save_state();
+    let expected = values(&mut source);
+    let mut plugin = Plugin::new();
+    let mut active = plugin.activate(48_000.0, 128);
+    plugin.run(&mut active, |audio| {
+        audio.process(128, &[]);
+    });
+    plugin.load_state(&saved).expect("state loads while active");
+    assert_eq!(values(&mut plugin), expected);
+    plugin.run(&mut active, |audio| {
+        // The demo is now on: the plugin plays it from the next block.
+        let out = audio.process(128, &[]);
+        assert!(
+            !out.events.is_empty(),
+            "the loaded demo setting takes effect"
+        );
+    });
+    plugin.deactivate(active);
+}
+
+#[test]
+fn truncated_state_is_refused_and_changes_nothing() {
+    let saved = configured().save_state();
+    let mut plugin = Plugin::new();
+    let before = values(&mut plugin);
+    for cut in 0..saved.len() {
+        assert!(
+            plugin.load_state(&saved[..cut]).is_err(),
+            "a state cut to {cut} of {} bytes was accepted",
+            saved.len()
+        );
+        assert_eq!(values(&mut plugin), before, "cut to {cut} bytes");
+    }
+    still_works(&mut plugin, 2);
+    // And the instance still takes a good state afterwards.
+    plugin.load_state(&saved).expect("the full state loads");
+    assert_ne!(values(&mut plugin), before);
+}
+
+#[test]
+fn garbage_state_is_refused_and_changes_nothing() {
+    let mut plugin = Plugin::new();
+    let before = values(&mut plugin);
+    let with_length = |json: &[u8]| {
+        let mut bytes = (json.len() as u64).to_le_bytes().to_vec();
+        bytes.extend_from_slice(json);
+        bytes
+    };
+    let mut garbage: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        vec![0xFF; 8],                           // an absurd length, nothing after it
+        u64::MAX.to_le_bytes().to_vec(),         // the largest length there is
+        with_length(b""),                        // a valid length of nothing
+        with_length(b"null"),                    // JSON, but not a state
+        with_length(b"[1, 2, 3]"),               // JSON, but not a state
+        with_length(b"{}"),                      // an object without the state's fields
+        with_length(b"{\"params\": 5}"),         // the wrong shape
+        with_length(b"{\"version\": \"0.1.0\""), // unterminated
+        with_length(&[0xC3, 0x28, 0x7B, 0x7D]),  // invalid UTF-8
+    ];
+    // Seeded random bytes of many lengths, with and without a plausible length prefix.
+    let mut rng = Rng::new(77);
+    for len in [1, 7, 8, 9, 64, 512, 4096] {
+        let noise: Vec<u8> = (0..len).map(|_| rng.byte()).collect();
+        garbage.push(with_length(&noise));
+        garbage.push(noise);
+    }
+    for bytes in &garbage {
+        assert!(plugin.load_state(bytes).is_err(), "accepted {bytes:?}");
+        assert_eq!(values(&mut plugin), before);
+    }
+    still_works(&mut plugin, 3);
+}
+
+#[test]
+fn damaged_state_is_either_refused_untouched_or_still_a_state() {
+    let saved = configured().save_state();
+    let mut plugin = Plugin::new();
+    let (mut refused, mut tried) = (0, 0);
+    // The real state with one byte of its JSON replaced, at every position, by characters that
+    // break JSON in different ways.
+    for at in 8..saved.len() {
+        for byte in [b'}', b'"', 0xFF] {
+            let mut damaged = saved.clone();
+            damaged[at] = byte;
+            let prior = values(&mut plugin);
+            tried += 1;
+            match plugin.load_state(&damaged) {
+                Err(()) => {
+                    refused += 1;
+                    assert_eq!(values(&mut plugin), prior, "a refused state changed values");
+                }
+                // Some damage leaves valid JSON with the same meaning (a byte in the version
+                // string, say): that is still a state.
+                Ok(()) => assert!(
+                    serde_json::from_slice::<serde_json::Value>(&damaged[8..]).is_ok(),
+                    "accepted a state that is not JSON (byte {at} set to {byte:#x})"
+                ),
+            }
+        }
+    }
+    eprintln!("{refused} of {tried} damaged states refused");
+    assert!(refused > tried / 2);
+    still_works(&mut plugin, 5);
+}
+
+#[test]
+fn unknown_strategy_ids_and_wrong_types_leave_the_values_alone() {
+    let mut plugin = Plugin::new();
+    let before = values(&mut plugin);
+    let json = br#"{"version":"0.1.0","params":{"strategy":"NoSuchStrategy","demo":"yes","demo_rate":[1],"no_such_param":3.0},"fields":{}}"#;
+    let mut bytes = (json.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(json);
+    // Well-formed but meaningless values: whether the plugin refuses the state or takes what it
+    // understands (nothing here), no parameter may end up changed or out of range.
+    let _ = plugin.load_state(&bytes);
+    assert_eq!(values(&mut plugin), before);
+    still_works(&mut plugin, 4);
+}
