@@ -194,7 +194,7 @@ impl EditorCore {
             let (made, dropped) = self.link.listener_counts();
             ui.label(
                 RichText::new(format!(
-                    "· {} blocks unheard · {} tap listeners alive",
+                    "· {} blocks unheard · tap listeners alive: {}",
                     self.model.blocks_unheard,
                     made - dropped
                 ))

@@ -127,8 +127,9 @@ impl EditorLink {
         self.session.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The editor closed: clear the listener (a refused clear is retried at the next open or
-    /// [`follow`](Self::follow); meanwhile the tap copies nothing).
+    /// The editor closed: clear the listener. A refused clear (`Trap` occupied, `SpscQueue`
+    /// full) is retried at the next [`sync`](Self::sync) or open; meanwhile the tap copies
+    /// nothing.
     pub fn close(&self) {
         let mut inner = self.lock();
         if !inner.open {
