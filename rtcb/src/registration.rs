@@ -104,6 +104,10 @@ impl<T: ?Sized> Registration<T> {
         let place = &mut self.places[strategy.index()];
         let registrar = self.registrar.get(strategy);
         let has_set = matches!(place.accepted, Some((_, true)));
+        if place.wanted && place.clear_refused {
+            // Wanted again before a refused clear got through: the accepted set still stands.
+            place.clear_refused = false;
+        }
         if place.wanted && !has_set {
             let listener = place.held.take().unwrap_or_else(&mut self.make_listener);
             match registrar.set(listener) {

@@ -113,6 +113,30 @@ fn a_refused_set_is_retried_with_the_same_listener() {
     }
 }
 
+/// A clear refused by a busy Trap, then the same strategy wanted again: the set that was never
+/// cleared stands, and the status says so (it must not stay "clearing").
+#[test]
+fn wanted_again_after_a_refused_clear() {
+    let tracker = Tracker::new();
+    let (mut registration, mut caller) = registration(&tracker);
+    caller.set_active(Strategy::Trap);
+    registration.listen_on(Some(Strategy::Trap));
+    // The set waits in the trap: the clear is refused.
+    registration.listen_on(None);
+    assert_eq!(registration.status(Strategy::Trap), Status::Clearing);
+    registration.listen_on(Some(Strategy::Trap));
+    block(&mut caller);
+    registration.sync();
+    assert_eq!(registration.status(Strategy::Trap), Status::Listening);
+    assert!(block(&mut caller));
+    registration.listen_on(None);
+    blocks(&mut caller);
+    registration.sync();
+    assert_eq!(registration.status(Strategy::Trap), Status::Off);
+    drop((registration, caller));
+    tracker.assert_all_dropped_once();
+}
+
 /// The audio thread switches strategy every 1,000 blocks while the registration chases a
 /// randomly changing strategy flat out. Nothing is called twice at once, nothing is dropped on
 /// the audio thread, every listener is dropped exactly once.
