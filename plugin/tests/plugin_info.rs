@@ -109,3 +109,25 @@ fn stereo_pass_through_by_default_midi_only_on_request() {
         assert!(dialects.contains(NoteDialects::CLAP | NoteDialects::MIDI));
     }
 }
+
+#[test]
+fn every_value_survives_the_trip_to_text_and_back() {
+    // What a host does when the user types a value it displayed: the text must read back as the
+    // same value (stepped parameters) or one that displays the same (continuous ones).
+    let mut plugin = Plugin::new();
+    for p in plugin.params() {
+        let stepped = p.flags.contains(ParamInfoFlags::IS_STEPPED);
+        let steps = if stepped { (p.max - p.min) as u32 } else { 200 };
+        for i in 0..=steps {
+            let value = p.min + (p.max - p.min) * f64::from(i) / f64::from(steps);
+            let text = plugin.value_to_text(p.id, value);
+            let back = plugin
+                .text_to_value(p.id, &text)
+                .unwrap_or_else(|| panic!("{} cannot read its own {text:?}", p.name));
+            if stepped {
+                assert_eq!(back, value, "{}: {text:?}", p.name);
+            }
+            assert_eq!(plugin.value_to_text(p.id, back), text, "{}", p.name);
+        }
+    }
+}
