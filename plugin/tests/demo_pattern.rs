@@ -204,3 +204,35 @@ fn a_host_reset_releases_the_held_demo_note_and_restarts_the_pattern() {
     });
     plugin.deactivate(active);
 }
+
+#[test]
+fn the_demo_plays_in_the_midi_only_layout_too() {
+    let mut plugin = Plugin::new();
+    let midi_only = plugin
+        .audio_configs()
+        .into_iter()
+        .find(|c| c.inputs == 0 && c.outputs == 0)
+        .expect("a MIDI-only configuration");
+    assert!(plugin.select_audio_config(midi_only.id));
+    let p = demo_params(&mut plugin, "8");
+    let mut active = plugin.activate(SAMPLE_RATE as f64, 480);
+    let run = DemoRun::new(0, SAMPLE_RATE, 8, 1);
+    plugin.run(&mut active, |audio| {
+        let mut next_step = 0;
+        for block in 0..200u64 {
+            let input = if block == 0 {
+                vec![
+                    Ev::param(0, p.rate, p.rate_value),
+                    Ev::param(0, p.demo, 1.0),
+                ]
+            } else {
+                Vec::new()
+            };
+            let expected = run.events_in(block * 480, 480, &mut next_step);
+            assert_eq!(audio.process(480, &input).events, expected, "block {block}");
+        }
+        // Two seconds at 8 notes per second: 16 notes, each with its note-off.
+        assert_eq!(next_step, 32);
+    });
+    plugin.deactivate(active);
+}
