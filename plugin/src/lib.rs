@@ -81,7 +81,7 @@ impl Rtcb {
 }
 
 impl Plugin for Rtcb {
-    const NAME: &'static str = "rtcb";
+    const NAME: &'static str = env!("RTCB_PLUGIN_NAME");
     const VENDOR: &'static str = env!("CARGO_PKG_AUTHORS");
     const URL: &'static str = env!("CARGO_PKG_HOMEPAGE");
     const EMAIL: &'static str = "";

@@ -16,7 +16,17 @@ fn descriptor_comes_from_cargo_metadata() {
     let d = descriptors[0];
     let text = |s: Option<&std::ffi::CStr>| s.expect("set").to_str().unwrap().to_owned();
     assert_eq!(d.id(), Some(PLUGIN_ID));
+    // The name from `[package.metadata.plugin]`, the one bundler.toml gives the bundles too.
+    let bundler = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../bundler.toml"))
+        .expect("bundler.toml at the workspace root");
+    let bundle_name = bundler
+        .lines()
+        .skip_while(|line| line.trim() != "[rtcb_plugin]")
+        .find_map(|line| line.trim().strip_prefix("name = "))
+        .expect("bundler.toml names rtcb_plugin's bundles")
+        .trim_matches('"');
     assert_eq!(text(d.name()), "rtcb");
+    assert_eq!(text(d.name()), bundle_name);
     assert_eq!(text(d.vendor()), env!("CARGO_PKG_AUTHORS"));
     assert_eq!(text(d.url()), env!("CARGO_PKG_HOMEPAGE"));
     assert_eq!(text(d.version()), env!("CARGO_PKG_VERSION"));
