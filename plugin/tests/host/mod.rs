@@ -10,6 +10,9 @@
 #![allow(dead_code)]
 
 pub mod events;
+pub mod gui;
+pub mod memory;
+pub mod storm;
 pub mod traffic;
 
 use std::cell::Cell;
@@ -20,6 +23,7 @@ use std::thread::ThreadId;
 
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
 use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
+use clack_extensions::gui::HostGui;
 use clack_extensions::note_ports::{NoteDialects, NotePortInfoBuffer, PluginNotePorts};
 use clack_extensions::params::{
     HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
@@ -87,6 +91,8 @@ pub struct Shared {
     pub restart_requested: AtomicBool,
     /// The plugin asked for a parameter flush.
     pub flush_requested: AtomicBool,
+    /// What the plugin's editor asked of the host (see [`gui`]).
+    pub gui: gui::HostGuiCalls,
 }
 
 impl SharedHandler<'_> for Shared {
@@ -154,7 +160,8 @@ impl HostHandlers for TestHost {
         builder
             .register::<HostThreadCheck>()
             .register::<HostParams>()
-            .register::<HostState>();
+            .register::<HostState>()
+            .register::<HostGui>();
     }
 }
 
@@ -204,6 +211,7 @@ impl Plugin {
                 callback_requested: AtomicBool::new(false),
                 restart_requested: AtomicBool::new(false),
                 flush_requested: AtomicBool::new(false),
+                gui: gui::HostGuiCalls::default(),
             },
             |_| MainThread::default(),
             &entry,
