@@ -41,9 +41,9 @@ use events::{Ev, InputList, OutputList};
 /// The CLAP id the plugin has promised never to change.
 pub const PLUGIN_ID: &CStr = c"invalid.example.rtcb";
 
-/// Where the plugin library is: `$RTCB_PLUGIN_LIB` if set, otherwise next to this test
-/// executable's directory (`target/<profile>/deps/<test>` → `target/<profile>/librtcb_plugin.so`),
-/// which is where cargo puts the library it built for this run.
+/// Where the plugin library is: `$RTCB_PLUGIN_LIB` if set, otherwise the one cargo built for
+/// this run, next to this test executable (`target/<profile>/deps/librtcb_plugin.so`; `cargo
+/// build` also copies it up to `target/<profile>/`, but `cargo test` alone does not).
 pub fn plugin_library() -> PathBuf {
     if let Some(path) = std::env::var_os("RTCB_PLUGIN_LIB") {
         let path = PathBuf::from(path);
@@ -54,18 +54,17 @@ pub fn plugin_library() -> PathBuf {
         return path;
     }
     let exe = std::env::current_exe().expect("the test knows where it runs from");
-    let profile_dir = exe
+    let deps = exe
         .parent()
-        .and_then(|deps| deps.parent())
         .expect("test executables live in target/<profile>/deps");
-    let library = profile_dir.join(format!(
+    let library = deps.join(format!(
         "{}rtcb_plugin{}",
         std::env::consts::DLL_PREFIX,
         std::env::consts::DLL_SUFFIX
     ));
     assert!(
         library.exists(),
-        "{} is missing: it is built with the tests (or set RTCB_PLUGIN_LIB)",
+        "{} is missing: cargo builds it with the tests (or set RTCB_PLUGIN_LIB)",
         library.display()
     );
     library
