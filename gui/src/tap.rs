@@ -94,7 +94,7 @@ pub enum TapRecord {
 struct LossCounters {
     /// Batches dropped because the ring had no room even for their header.
     batches: AtomicU64,
-    /// Events dropped with those batches.
+    /// Note events of those batches: stored, or already over the batch's capacity.
     notes: AtomicU64,
     /// Calls that found the producer borrowed by another tap listener.
     contended: AtomicU64,
@@ -105,7 +105,7 @@ struct LossCounters {
 pub struct TapLosses {
     /// Batches dropped whole because the ring was full.
     pub batches: u64,
-    /// Events dropped with those batches.
+    /// Note events of those batches: stored, or already over the batch's capacity.
     pub notes: u64,
     /// Calls skipped because another tap listener held the ring.
     pub contended: u64,
@@ -226,10 +226,12 @@ impl Tap {
         let events = batch.events();
         let free = producer.slots();
         if free == 0 {
+            // Every note of the block is lost with the batch: the stored ones and the ones that
+            // were already over the batch's capacity (no header carries those to the editor).
             losses.batches.fetch_add(1, Ordering::Relaxed);
             losses
                 .notes
-                .fetch_add(events.len() as u64, Ordering::Relaxed);
+                .fetch_add(u64::from(batch.events_seen), Ordering::Relaxed);
             return;
         }
         let fit = events.len().min(free - 1);
@@ -331,6 +333,23 @@ mod tests {
         let last = last.expect("batches were copied");
         assert_eq!(last.events_in_ring, 151);
         assert_eq!(last.events_lost_in_ring, 49);
+    }
+
+    #[test]
+    fn a_batch_dropped_whole_counts_its_notes_over_capacity_too() {
+        let (shared, _consumer) = TapShared::new(RepaintNotifier::new());
+        shared.set_open(true);
+        let mut listener = shared.listener();
+        // 44 notes more than a batch holds: 256 stored, 44 counted as over its capacity.
+        let dense = batch(Strategy::Trap, crate::batch::BATCH_CAPACITY + 44);
+        assert_eq!(dense.events_over_capacity, 44);
+        // 8192 records: 31 batches of 257 fill all but 225; the 32nd fits partly, the 33rd not.
+        for _ in 0..33 {
+            listener.call(&dense);
+        }
+        let losses = shared.losses(Strategy::Trap);
+        assert_eq!(losses.batches, 1);
+        assert_eq!(losses.notes, 300, "the stored notes and the ones over capacity");
     }
 
     #[test]
