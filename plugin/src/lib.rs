@@ -31,6 +31,7 @@ pub mod demo;
 pub mod params;
 pub mod report;
 mod resident;
+pub mod saved_state;
 pub mod sysex;
 
 use demo::{Arpeggio, DemoSettings};
@@ -136,6 +137,12 @@ impl Plugin for Rtcb {
 
     fn reset(&mut self) {
         self.arpeggio.reset();
+    }
+
+    /// Values a saved state cannot give become the parameters' defaults, with a warning in the
+    /// log ([`saved_state`]).
+    fn filter_state(state: &mut PluginState) {
+        saved_state::repair(state);
     }
 
     fn process(
