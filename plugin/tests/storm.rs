@@ -21,6 +21,7 @@ const STORM: Storm = Storm {
     min_blocks: 20_000,
     min_changes: 1_000,
     max_frames: 512,
+    max_events: INPUT_EVENT_CAPACITY as u64,
     seed: 20_000,
 };
 

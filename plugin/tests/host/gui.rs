@@ -17,6 +17,7 @@ use clack_host::prelude::*;
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConnectionExt as _, CreateWindowAux, EventMask, WindowClass};
 use x11rb::rust_connection::RustConnection;
+use x11rb::wrapper::ConnectionExt as _;
 
 use super::{Plugin, Shared};
 
@@ -104,10 +105,20 @@ impl X11Display {
             )
             .expect("create_window is sent");
         self.connection.map_window(window).expect("map is sent");
-        self.connection
-            .flush()
-            .expect("the X server takes requests");
+        // A round trip: the window exists for the X server before the plugin's own connection
+        // (its editor's window thread) refers to it.
+        self.connection.sync().expect("the X server answers");
         window
+    }
+
+    /// The connection, for the tests' own requests.
+    pub fn connection(&self) -> &RustConnection {
+        &self.connection
+    }
+
+    /// The screen's root window.
+    pub fn root(&self) -> u32 {
+        self.root
     }
 
     /// Destroys one of the host's windows.
@@ -115,9 +126,7 @@ impl X11Display {
         self.connection
             .destroy_window(window)
             .expect("destroy is sent");
-        self.connection
-            .flush()
-            .expect("the X server takes requests");
+        self.connection.sync().expect("the X server answers");
         self.drain_events();
     }
 
@@ -147,6 +156,27 @@ pub struct EditorSession<'d> {
     pub parent: u32,
     /// The size the plugin asked for.
     pub size: GuiSize,
+    /// The process's threads before the editor was created.
+    threads_before: usize,
+}
+
+/// How an editor went away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Closed {
+    /// Its window left the host's window.
+    pub window_left: bool,
+    /// The threads it started (its window thread, the OpenGL driver's) have ended.
+    pub threads_ended: bool,
+}
+
+/// The number of threads in this process.
+pub fn thread_count() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .expect("Linux's /proc")
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .and_then(|count| count.trim().parse().ok())
+        .expect("Threads: in /proc/self/status")
 }
 
 /// Asks every `step` until `done` holds or `timeout` passes; services the plugin's main-thread
@@ -196,6 +226,7 @@ impl Plugin {
 
     /// Opens the editor embedded in a new window of the host's, and shows it.
     pub fn open_editor<'d>(&mut self, display: &'d X11Display) -> EditorSession<'d> {
+        let threads_before = thread_count();
         let gui = self.gui();
         let handle = self.instance.plugin_handle();
         gui.create(
@@ -221,15 +252,30 @@ impl Plugin {
             display,
             parent,
             size,
+            threads_before,
         }
     }
 
-    /// Hides and destroys the editor of `session`, then the host's window it was in.
-    pub fn close_editor(&mut self, session: EditorSession<'_>) {
+    /// Hides and destroys the editor of `session`, waits (up to `patience`) until its window has
+    /// left the host's window and the threads it started have ended, then destroys the host's
+    /// window.
+    ///
+    /// The wait for the threads matters: baseview does not always join its window thread when
+    /// the editor is destroyed (when the thread stops first, the join is skipped and "Error while
+    /// closing window" is logged), so the thread may still be freeing the editor's memory.
+    pub fn close_editor(&mut self, session: EditorSession<'_>, patience: Duration) -> Closed {
         let handle = self.instance.plugin_handle();
         session.gui.hide(&handle).expect("the open editor hides");
         session.gui.destroy(&handle);
-        self.service_main_thread();
-        session.display.destroy_window(session.parent);
+        let display = session.display;
+        let window_left =
+            wait_on_main_thread(self, patience, |_| display.children(session.parent) == 0);
+        display.destroy_window(session.parent);
+        let threads_ended =
+            wait_on_main_thread(self, patience, |_| thread_count() <= session.threads_before);
+        Closed {
+            window_left,
+            threads_ended,
+        }
     }
 }

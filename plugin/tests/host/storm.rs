@@ -39,6 +39,8 @@ pub struct Storm {
     pub min_changes: u64,
     /// The largest block, in samples (blocks vary from 1 to this).
     pub max_frames: u32,
+    /// The most events in one block ([`INPUT_EVENT_CAPACITY`] for a dense storm).
+    pub max_events: u64,
     pub seed: u64,
 }
 
@@ -96,15 +98,17 @@ impl Drop for SetOnDrop<'_> {
 }
 
 /// Random events for one block of `frames` samples, in time order: most blocks light, a third
-/// up to twice a batch's capacity, a few as dense as the plugin's input queue allows.
-pub fn dense_block(rng: &mut Rng, frames: u32) -> Vec<Ev> {
+/// up to twice a batch's capacity, a few as dense as the plugin's input queue allows; never more
+/// than `max_events`.
+pub fn dense_block(rng: &mut Rng, frames: u32, max_events: u64) -> Vec<Ev> {
     let batch = BATCH_CAPACITY as u64;
     let count = match rng.below(100) {
         0..=59 => rng.below(batch / 2),
         60..=94 => batch / 2 + rng.below(batch * 3 / 2 + 1),
         _ if rng.percent(50) => INPUT_EVENT_CAPACITY as u64,
         _ => INPUT_EVENT_CAPACITY as u64 - rng.below(INPUT_EVENT_CAPACITY as u64 / 2),
-    };
+    }
+    .min(max_events);
     let mut times: Vec<u32> = (0..count)
         .map(|_| rng.below(frames.into()) as u32)
         .collect();
@@ -259,7 +263,7 @@ fn process_storm(
         } else {
             1 + rng.below(storm.max_frames.into()) as u32
         };
-        let mut input = dense_block(&mut rng, frames);
+        let mut input = dense_block(&mut rng, frames, storm.max_events);
         let events = input.len();
         while let Ok(target) = changes.try_recv() {
             let at = rng.below(frames.into()) as u32;

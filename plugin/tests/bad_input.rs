@@ -1,0 +1,339 @@
+//! Bad input, clear outcome: saved states the plugin can only partly read, and host behaviour the
+//! CLAP specification allows but hosts rarely show (blocks of one sample and of the maximum,
+//! sample rates from 22,050 to 192,000 Hz, `process` from a different thread every block,
+//! activation cycles). The debug build runs `process()` under nice-plug's allocation guard: an
+//! allocation or a free there aborts the test.
+//!
+//! States that are not JSON at all (truncated, garbled, damaged) are covered by `state.rs`: they
+//! are refused as a whole and change nothing. Here the state parses, but some values in it cannot
+//! be used: those load as the parameters' defaults and the rest as saved (`src/saved_state.rs`);
+//! `state_log.rs` checks that the log says why.
+
+mod host;
+
+use std::sync::{Mutex, MutexGuard};
+use std::thread;
+
+use clap_sys::process::CLAP_PROCESS_CONTINUE_IF_NOT_QUIET;
+use host::events::{Ev, NoteKind};
+use host::memory::Memory;
+use host::storm::{dense_block, INPUT_EVENT_CAPACITY};
+use host::traffic::{merge, random_block, DemoRun, Rng};
+use host::{AudioMode, AudioThread, Plugin};
+use rtcb::Strategy;
+
+/// The tests here run one at a time: one of them measures the process's heap, which the
+/// others would move.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    // A test that failed while holding the lock has already failed; the others may go on.
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Every parameter's value, by name.
+fn values(plugin: &mut Plugin) -> Vec<(String, f64)> {
+    plugin
+        .params()
+        .into_iter()
+        .map(|p| (p.name.clone(), plugin.value(p.id)))
+        .collect()
+}
+
+/// The value of the parameter named `name`.
+fn value(plugin: &mut Plugin, name: &str) -> f64 {
+    let id = plugin.param_id(name);
+    plugin.value(id)
+}
+
+/// A state in nice-plug's CLAP format (a little-endian length, then JSON) with these parameter
+/// entries (JSON text, e.g. `"demo": {"bool": true}`).
+fn state_with(params: &str) -> Vec<u8> {
+    let json = format!(r#"{{"version":"0.1.0","params":{{{params}}},"fields":{{}}}}"#);
+    let mut bytes = (json.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(json.as_bytes());
+    bytes
+}
+
+/// A plugin with every parameter away from its default: Trap, demo on at 12.5 notes/s.
+fn configured() -> Plugin {
+    let mut plugin = Plugin::new();
+    plugin
+        .load_state(&state_with(
+            r#""strategy":{"string":"Trap"},"demo":{"bool":true},"demo_rate":{"f32":12.5}"#,
+        ))
+        .expect("a good state loads");
+    assert_eq!(
+        value(&mut plugin, "Strategy"),
+        Strategy::Trap.index() as f64
+    );
+    plugin
+}
+
+/// Processes blocks of random MIDI with the demo switched off; every event comes back.
+fn still_works(plugin: &mut Plugin, seed: u64) {
+    let demo = plugin.param_id("Demo pattern");
+    let mut active = plugin.activate(48_000.0, 256);
+    plugin.run(&mut active, |audio| {
+        let mut rng = Rng::new(seed);
+        audio.process(256, &[Ev::param(0, demo, 0.0)]);
+        for _ in 0..50 {
+            let input = random_block(&mut rng, 256, 40);
+            assert_eq!(audio.process(256, &input).events, merge(&input, &[]));
+        }
+    });
+    plugin.deactivate(active);
+}
+
+#[test]
+fn values_a_state_cannot_give_load_as_defaults_and_the_rest_as_saved() {
+    let _one_at_a_time = one_at_a_time();
+    let defaults = values(&mut Plugin::new());
+    let default_of = |name: &str| defaults.iter().find(|(n, _)| n == name).unwrap().1;
+    // Each case: the saved entries, and which parameters end on their default (the others keep
+    // the values saved: Trap, demo on, 12.5 notes/s).
+    let cases: [(&str, &[&str]); 9] = [
+        (
+            r#""strategy":{"string":"NoSuchStrategy"},"demo":{"bool":true},"demo_rate":{"f32":12.5}"#,
+            &["Strategy"],
+        ),
+        (
+            r#""strategy":{"i32":99},"demo":{"bool":true},"demo_rate":{"f32":12.5}"#,
+            &["Strategy"],
+        ),
+        (
+            r#""strategy":{"f32":2.0},"demo":{"bool":true},"demo_rate":{"f32":12.5}"#,
+            &["Strategy"],
+        ),
+        (
+            r#""strategy":{"string":"Trap"},"demo":{"f32":1.0},"demo_rate":{"f32":12.5}"#,
+            &["Demo pattern"],
+        ),
+        (
+            r#""strategy":{"string":"Trap"},"demo":{"bool":true},"demo_rate":{"f32":1000.0}"#,
+            &["Demo rate"],
+        ),
+        (
+            r#""strategy":{"string":"Trap"},"demo":{"bool":true},"demo_rate":{"f32":-3.0}"#,
+            &["Demo rate"],
+        ),
+        (
+            // Too large for an f32: it reads as infinity.
+            r#""strategy":{"string":"Trap"},"demo":{"bool":true},"demo_rate":{"f32":1e39}"#,
+            &["Demo rate"],
+        ),
+        (
+            r#""strategy":{"string":"Trap"},"demo":{"bool":true},"demo_rate":{"string":"fast"}"#,
+            &["Demo rate"],
+        ),
+        (
+            // Missing values, and a parameter the plugin does not have.
+            r#""demo":{"bool":true},"volume":{"f32":0.5}"#,
+            &["Strategy", "Demo rate"],
+        ),
+    ];
+    for (entries, to_default) in cases {
+        let mut plugin = configured();
+        let rescans_before = plugin.host_calls().0;
+        plugin
+            .load_state(&state_with(entries))
+            .unwrap_or_else(|()| panic!("the plugin loads what it can of {entries}"));
+        let rate = plugin.param_id("Demo rate");
+        let saved = [
+            ("Strategy", Strategy::Trap.index() as f64),
+            ("Demo pattern", 1.0),
+            ("Demo rate", plugin.text_to_value(rate, "12.5").unwrap()),
+        ];
+        for (name, saved_value) in saved {
+            let expected = if to_default.contains(&name) {
+                default_of(name)
+            } else {
+                saved_value
+            };
+            assert_eq!(value(&mut plugin, name), expected, "{name} after {entries}");
+        }
+        assert!(
+            plugin.host_calls().0 > rescans_before,
+            "the host is told to rescan"
+        );
+        still_works(&mut plugin, entries.len() as u64);
+    }
+}
+
+/// Sends `frames`-sample blocks of dense MIDI (and random audio, checked bit for bit) through an
+/// instance activated for blocks of up to `max_frames`.
+fn blocks_of(plugin: &mut Plugin, max_frames: u32, frames: &[u32], seed: u64) -> usize {
+    let mut active = plugin.activate(48_000.0, max_frames);
+    let checked = plugin.run(&mut active, |audio| {
+        let mut rng = Rng::new(seed);
+        let mut checked = 0;
+        for &n in frames {
+            let input = dense_block(&mut rng, n, INPUT_EVENT_CAPACITY as u64);
+            let bits = audio.fill_audio(&mut rng, n);
+            let out = audio.process(n, &input);
+            assert_eq!(out.status, CLAP_PROCESS_CONTINUE_IF_NOT_QUIET);
+            assert!(out.events == merge(&input, &[]), "a block of {n}");
+            assert_eq!(
+                audio.output_bits(n, AudioMode::OutOfPlace),
+                bits,
+                "a block of {n}"
+            );
+            checked += out.events.len();
+        }
+        checked
+    });
+    plugin.deactivate(active);
+    checked
+}
+
+#[test]
+fn blocks_of_one_sample_and_of_the_maximum() {
+    let _one_at_a_time = one_at_a_time();
+    let mut plugin = Plugin::new();
+    // A host that only ever sends single samples.
+    let checked = blocks_of(&mut plugin, 1, &[1; 3000], 1);
+    assert!(checked > 0);
+    // The largest block a host may announce here (2^20 samples, 22 s at 48 kHz), at that size
+    // and at the smallest, back to back.
+    const MAX: u32 = 1 << 20;
+    let sizes = [MAX, 1, MAX, MAX - 1, 2, 1, MAX];
+    let checked = blocks_of(&mut plugin, MAX, &sizes, 2);
+    assert!(checked > 0);
+}
+
+#[test]
+fn every_sample_rate_from_22050_to_192000() {
+    let _one_at_a_time = one_at_a_time();
+    const RATES: [u64; 8] = [
+        22_050, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000,
+    ];
+    for sample_rate in RATES {
+        let mut plugin = Plugin::new();
+        let demo = plugin.param_id("Demo pattern");
+        let rate = plugin.param_id("Demo rate");
+        let eight = plugin.text_to_value(rate, "8").unwrap();
+        let frames = 512u32;
+        let mut active = plugin.activate(sample_rate as f64, frames);
+        let demo_notes = plugin.run(&mut active, |audio| {
+            let mut rng = Rng::new(sample_rate);
+            // Two seconds of audio with the demo on at 8 notes/s from the first sample: every
+            // played note and every demo note on the grid the sample rate gives.
+            let run = DemoRun::new(0, sample_rate, 8, 1);
+            let (mut next_step, mut position, mut demo_notes) = (0, 0u64, 0);
+            while position < 2 * sample_rate {
+                let mut input = random_block(&mut rng, frames, 30);
+                if position == 0 {
+                    input.insert(0, Ev::param(0, rate, eight));
+                    input.insert(0, Ev::param(0, demo, 1.0));
+                }
+                let expected_demo = run.events_in(position, frames, &mut next_step);
+                let out = audio.process(frames, &input);
+                assert_eq!(
+                    out.events,
+                    merge(&input, &expected_demo),
+                    "{sample_rate} Hz, block at {position}"
+                );
+                demo_notes += expected_demo.len();
+                position += u64::from(frames);
+            }
+            demo_notes
+        });
+        plugin.deactivate(active);
+        // 8 notes a second for (a little over) two seconds: at least 16 note-ons and 16 offs.
+        assert!(demo_notes >= 32, "{sample_rate} Hz: {demo_notes}");
+    }
+}
+
+/// Processes one block on a thread of its own (the host's thread pool picked another one).
+fn on_a_new_thread(audio: &mut AudioThread<'_>, frames: u32, input: &[Ev]) -> Vec<Ev> {
+    thread::scope(|scope| {
+        scope
+            .spawn(|| audio.process(frames, input).events)
+            .join()
+            .expect("the block's thread")
+    })
+}
+
+#[test]
+fn process_from_a_different_thread_every_block() {
+    let _one_at_a_time = one_at_a_time();
+    let mut plugin = Plugin::new();
+    let strategy = plugin.param_id("Strategy");
+    let mut active = plugin.activate(44_100.0, 256);
+    let blocks = plugin.run(&mut active, |audio| {
+        let mut rng = Rng::new(9);
+        for block in 0..400u32 {
+            let mut input = random_block(&mut rng, 256, 60);
+            if block % 10 == 0 {
+                // And the strategy changes now and then, from whichever thread runs the block.
+                let to = Strategy::ALL[(block / 10 % 5) as usize];
+                input.insert(0, Ev::param(0, strategy, to.index() as f64));
+            }
+            let out = on_a_new_thread(audio, 256, &input);
+            assert_eq!(out, merge(&input, &[]), "block {block}");
+        }
+        400
+    });
+    plugin.deactivate(active);
+    assert_eq!(blocks, 400);
+    assert_eq!(plugin.value(strategy), Strategy::Mailbox.index() as f64);
+}
+
+#[test]
+fn activation_cycles_leave_nothing_behind() {
+    let _one_at_a_time = one_at_a_time();
+    const CYCLES: u64 = 300;
+    const WARM_UP: u64 = 20;
+    let mut plugin = Plugin::new();
+    let demo = plugin.param_id("Demo pattern");
+    let rates = [22_050.0, 44_100.0, 48_000.0, 96_000.0, 192_000.0];
+    let cycle = |plugin: &mut Plugin, n: u64| {
+        let sample_rate = rates[(n % 5) as usize];
+        let max_frames = [1, 64, 512, 4096][(n % 4) as usize];
+        let mut active = plugin.activate(sample_rate, max_frames);
+        // Start and stop processing more than once per activation; reset in between.
+        for round in 0..2 {
+            plugin.run(&mut active, |audio| {
+                let mut rng = Rng::new(n * 2 + round);
+                let input = random_block(&mut rng, max_frames, 20);
+                let mut with_demo = input.clone();
+                with_demo.insert(0, Ev::param(0, demo, (n % 2) as f64));
+                audio.process(max_frames, &with_demo);
+                audio.reset();
+                // After a reset the demo stops (it is switched off here): the output is the
+                // input, and the release of a demo note that was sounding.
+                let input = random_block(&mut rng, max_frames, 20);
+                let mut off = input.clone();
+                off.insert(0, Ev::param(0, demo, 0.0));
+                let mut out = audio.process(max_frames, &off).events;
+                let release = out.iter().position(|e| {
+                    matches!(e, Ev::Note { time: 0, kind: NoteKind::Off, channel, note_id: -1, .. }
+                        if *channel == i16::from(rtcb_plugin::demo::CHANNEL))
+                });
+                let expected = merge(&input, &[]);
+                if let (Some(at), true) = (release, out.len() > expected.len()) {
+                    out.remove(at);
+                }
+                assert_eq!(out, expected, "cycle {n}");
+            });
+        }
+        plugin.deactivate(active);
+    };
+    for n in 0..WARM_UP {
+        cycle(&mut plugin, n);
+    }
+    let before = Memory::now();
+    for n in WARM_UP..WARM_UP + CYCLES {
+        cycle(&mut plugin, n);
+    }
+    let after = Memory::now();
+    let (_, heap_growth) = after.growth_since(&before);
+    eprintln!("{CYCLES} activation cycles: heap {before} -> {after} ({heap_growth:+} B)");
+    // Each activation allocates what the next block size needs and frees it at deactivation;
+    // nothing may accumulate (the bound absorbs allocator caches of the short-lived threads).
+    assert!(
+        heap_growth < 64 * 1024,
+        "the heap grew by {heap_growth} bytes over {CYCLES} activations"
+    );
+    still_works(&mut plugin, 77);
+}

@@ -1,0 +1,68 @@
+//! When the plugin cannot use a saved value, its log says which value and why.
+//!
+//! nice-plug writes the plugin's log to the file named by `NICE_LOG`, read once, when the library
+//! is first loaded. This file holds a single test so the variable is set before anything loads
+//! the plugin (and before any other thread could read the environment).
+
+mod host;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use host::Plugin;
+
+/// A state in nice-plug's CLAP format with these parameter entries (JSON text).
+fn state_with(params: &str) -> Vec<u8> {
+    let json = format!(r#"{{"version":"0.1.0","params":{{{params}}},"fields":{{}}}}"#);
+    let mut bytes = (json.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(json.as_bytes());
+    bytes
+}
+
+#[test]
+fn the_log_says_which_saved_values_were_not_used_and_why() {
+    let log: PathBuf = [env!("CARGO_TARGET_TMPDIR"), "rtcb-state-log.txt"]
+        .iter()
+        .collect();
+    let _ = std::fs::remove_file(&log);
+    // The only thread of this test binary that runs anything: no other reads the environment.
+    std::env::set_var("NICE_LOG", &log);
+
+    let mut plugin = Plugin::new();
+    plugin
+        .load_state(&state_with(
+            r#""strategy":{"string":"NoSuchStrategy"},"demo":{"f32":1.0},"volume":{"f32":0.5}"#,
+        ))
+        .expect("the plugin loads what it can");
+    // And a state that is not JSON at all: refused as a whole.
+    let truncated = state_with(r#""demo":{"bool":true}"#);
+    assert!(plugin
+        .load_state(&truncated[..truncated.len() - 3])
+        .is_err());
+    drop(plugin);
+
+    let expected = [
+        r#"Saved state: parameter "strategy": no strategy is called "NoSuchStrategy"; loading its default, String("Mailbox")"#,
+        r#"Saved state: parameter "demo": a value of the wrong type (F32(1.0)); loading its default, Bool(false)"#,
+        r#"Saved state: parameter "demo_rate": no value saved; loading its default, F32(8.0)"#,
+        r#"Saved state: parameter "volume": the plugin has no such parameter; ignoring it"#,
+        // nice-plug reports JSON it cannot parse (in debug builds only).
+        "Error while deserializing state",
+    ];
+    let expected = &expected[..if cfg!(debug_assertions) { 5 } else { 4 }];
+    // The log is written by a thread of its own: give it time (a bound, not a timing check).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let written = loop {
+        let written = std::fs::read_to_string(&log).unwrap_or_default();
+        if expected.iter().all(|line| written.contains(line)) || Instant::now() > deadline {
+            break written;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    for line in expected {
+        assert!(
+            written.contains(line),
+            "the log lacks {line:?}; it says:\n{written}"
+        );
+    }
+}
