@@ -148,8 +148,10 @@ pub(crate) struct Change<T: ?Sized> {
     pub(crate) listener: Option<Listener<T>>,
 }
 
-/// Implements [`Register`] and [`Call`] for a strategy's `Registrar` and `Caller` by forwarding
-/// to their inherent methods of the same names, so each strategy reads as plain methods.
+/// Implements [`Register`] and [`Call`] for a strategy's `Registrar` and `Caller`: the changes and
+/// calls forward to the inherent methods of the same names (so each strategy reads as plain
+/// methods); the three "applied" queries read the `applied` field every strategy's shared state
+/// has.
 macro_rules! forward_handles {
     ($registrar:ident, $caller:ident) => {
         impl<T: ?Sized> $crate::Register<T> for $registrar<T> {
@@ -163,16 +165,16 @@ macro_rules! forward_handles {
                 $registrar::clear(self)
             }
             fn is_applied(&self, ticket: $crate::Ticket) -> bool {
-                $registrar::is_applied(self, ticket)
+                self.shared.applied.covers(ticket)
             }
             fn collect(&mut self) -> usize {
                 $registrar::collect(self)
             }
             fn newest_applied(&self) -> u64 {
-                $registrar::newest_applied(self)
+                self.shared.applied.newest()
             }
             fn applied_changes(&self) -> u64 {
-                $registrar::applied_changes(self)
+                self.shared.applied.count()
             }
         }
 

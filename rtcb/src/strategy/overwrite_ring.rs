@@ -116,23 +116,6 @@ impl<T: ?Sized> Registrar<T> {
         Ok(self.publish(None))
     }
 
-    /// Whether the audio thread has applied `ticket` or a newer change.
-    pub fn is_applied(&self, ticket: Ticket) -> bool {
-        self.shared.applied.covers(ticket)
-    }
-
-    /// The newest ticket number applied (0 before the first).
-    pub fn newest_applied(&self) -> u64 {
-        self.shared.applied.newest()
-    }
-
-    /// How many changes the audio thread has applied so far. A change superseded before the
-    /// audio thread saw it is not counted, so accepted changes minus this is the number that
-    /// were coalesced (once the audio thread has caught up).
-    pub fn applied_changes(&self) -> u64 {
-        self.shared.applied.count()
-    }
-
     /// Drops the listener the reader has put back in the middle slot, if any.
     pub fn collect(&mut self) -> usize {
         let dropped = self.drop_spare();
@@ -255,6 +238,7 @@ forward_handles!(Registrar, Caller);
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use crate::Register;
 
     #[test]
     fn latest_wins_and_the_old_listener_comes_back_on_the_next_change() {

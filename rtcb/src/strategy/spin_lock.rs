@@ -153,23 +153,6 @@ impl<T: ?Sized> Registrar<T> {
         Ok(self.replace(None))
     }
 
-    /// Always true once the change returned: a spin-lock change applies under the lock.
-    pub fn is_applied(&self, ticket: Ticket) -> bool {
-        self.shared.applied.covers(ticket)
-    }
-
-    /// The newest ticket number applied (0 before the first).
-    pub fn newest_applied(&self) -> u64 {
-        self.shared.applied.newest()
-    }
-
-    /// How many changes the audio thread has applied so far. A change superseded before the
-    /// audio thread saw it is not counted, so accepted changes minus this is the number that
-    /// were coalesced (once the audio thread has caught up).
-    pub fn applied_changes(&self) -> u64 {
-        self.shared.applied.count()
-    }
-
     /// Drops a listener that stopped itself. Takes the lock only if the audio thread has seen one
     /// stop, so a GUI can call it every frame without making the audio thread skip blocks.
     pub fn collect(&mut self) -> usize {
@@ -250,6 +233,7 @@ forward_handles!(Registrar, Caller);
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use crate::Register;
 
     #[test]
     fn a_change_applies_at_once() {
