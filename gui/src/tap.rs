@@ -349,7 +349,10 @@ mod tests {
         }
         let losses = shared.losses(Strategy::Trap);
         assert_eq!(losses.batches, 1);
-        assert_eq!(losses.notes, 300, "the stored notes and the ones over capacity");
+        assert_eq!(
+            losses.notes, 300,
+            "the stored notes and the ones over capacity"
+        );
     }
 
     #[test]
