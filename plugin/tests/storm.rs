@@ -22,6 +22,7 @@ const STORM: Storm = Storm {
     min_changes: 1_000,
     max_frames: 512,
     max_events: INPUT_EVENT_CAPACITY as u64,
+    block_pause: Duration::ZERO,
     seed: 20_000,
 };
 

@@ -41,6 +41,8 @@ pub struct Storm {
     pub max_frames: u32,
     /// The most events in one block ([`INPUT_EVENT_CAPACITY`] for a dense storm).
     pub max_events: u64,
+    /// How long the audio thread waits after each block (zero: it runs flat out).
+    pub block_pause: Duration,
     pub seed: u64,
 }
 
@@ -294,6 +296,9 @@ fn process_storm(
         counts.blocks_over_capacity += u64::from(over > 0);
         counts.blocks += 1;
         progress.blocks.store(counts.blocks, Ordering::SeqCst);
+        if !storm.block_pause.is_zero() {
+            std::thread::sleep(storm.block_pause);
+        }
     }
     counts
 }
