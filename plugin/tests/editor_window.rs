@@ -70,9 +70,10 @@ const THIRD_PARTY_LEAK_PER_CYCLE: i64 = 84 * 1024;
 /// bound (tried once, by leaking on purpose in `RtcbEditor::spawn`).
 const HEAP_GROWTH_PER_CYCLE: i64 = THIRD_PARTY_LEAK_PER_CYCLE + 16 * 1024;
 
-/// Resident memory growth allowed over all measured cycles. Looser than the heap: the OpenGL
-/// driver maps and unmaps its own memory per window.
-const RSS_GROWTH_BOUND: i64 = 16 * 1024 * 1024;
+/// Resident memory growth allowed per cycle, a coarser check than the heap's. Besides the heap
+/// leak above, each EGL display Mesa keeps holds driver memory outside the heap: measured, resident
+/// memory grows by about 150 KB a window in all (after `malloc_trim`, see `host/memory.rs`).
+const RSS_GROWTH_PER_CYCLE: i64 = 256 * 1024;
 
 /// The tests here run one at a time: one of them measures the process's heap, and each opens
 /// windows of its own.
@@ -277,7 +278,7 @@ fn the_editor_opens_and_closes_a_hundred_times_during_a_storm() {
         "the heap grew by {heap_growth} bytes over {CYCLES} editor cycles"
     );
     assert!(
-        rss_growth < RSS_GROWTH_BOUND,
+        rss_growth < RSS_GROWTH_PER_CYCLE * i64::from(CYCLES),
         "resident memory grew by {rss_growth} bytes over {CYCLES} editor cycles"
     );
 }
