@@ -202,6 +202,33 @@ fn blocks_of_one_sample_and_of_the_maximum() {
 }
 
 #[test]
+fn more_events_in_a_block_than_the_input_queue_holds() {
+    let _one_at_a_time = one_at_a_time();
+    // Beyond its input queue's capacity nice-plug grows the queue: the one allocation on the
+    // audio thread it permits (and logs, "Input event buffer filled up"). Nothing is lost.
+    let mut plugin = Plugin::new();
+    let mut active = plugin.activate(48_000.0, 4096);
+    plugin.run(&mut active, |audio| {
+        let mut rng = Rng::new(3);
+        for count in [
+            INPUT_EVENT_CAPACITY,
+            INPUT_EVENT_CAPACITY + 1,
+            3 * INPUT_EVENT_CAPACITY,
+        ] {
+            let mut times: Vec<u32> = (0..count).map(|_| rng.below(4096) as u32).collect();
+            times.sort_unstable();
+            let input: Vec<Ev> = times
+                .into_iter()
+                .map(|t| host::traffic::random_event(&mut rng, t))
+                .collect();
+            let out = audio.process(4096, &input);
+            assert!(out.events == merge(&input, &[]), "{count} events");
+        }
+    });
+    plugin.deactivate(active);
+}
+
+#[test]
 fn every_sample_rate_from_22050_to_192000() {
     let _one_at_a_time = one_at_a_time();
     const RATES: [u64; 8] = [
