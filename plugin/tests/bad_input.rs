@@ -98,7 +98,8 @@ fn values_a_state_cannot_give_load_as_defaults_and_the_rest_as_saved() {
             &["Strategy"],
         ),
         (
-            r#""strategy":{"i32":99},"demo":{"bool":true},"demo_rate":{"f32":12.5}"#,
+            // (nice-plug alone would clamp this to the first strategy; the default is the last.)
+            r#""strategy":{"i32":-1},"demo":{"bool":true},"demo_rate":{"f32":12.5}"#,
             &["Strategy"],
         ),
         (
