@@ -259,7 +259,11 @@ fn process_storm(
 ) -> StormCounts {
     let mut rng = Rng::new(storm.seed);
     let mut counts = StormCounts::default();
-    while !done() {
+    loop {
+        // Asked before the changes are drained: once the storm is done, the automation thread has
+        // sent its last change, so this block takes every change still in the channel. (Asked
+        // after processing, a change sent in the meantime would be left behind.)
+        let last_block = done();
         let frames = if rng.percent(50) {
             storm.max_frames
         } else {
@@ -296,9 +300,11 @@ fn process_storm(
         counts.blocks_over_capacity += u64::from(over > 0);
         counts.blocks += 1;
         progress.blocks.store(counts.blocks, Ordering::SeqCst);
+        if last_block {
+            return counts;
+        }
         if !storm.block_pause.is_zero() {
             std::thread::sleep(storm.block_pause);
         }
     }
-    counts
 }
