@@ -129,7 +129,8 @@ impl EditorLink {
 
     /// The editor closed: clear the listener. A refused clear (`Trap` occupied, `SpscQueue`
     /// full) is retried at the next [`sync`](Self::sync) or open; meanwhile the tap copies
-    /// nothing.
+    /// nothing, and the audio thread, which asks [`editor_is_open`](Self::editor_is_open),
+    /// gathers nothing for it.
     pub fn close(&self) {
         let mut inner = self.lock();
         if !inner.open {
@@ -143,6 +144,17 @@ impl EditorLink {
     /// Whether an editor is open.
     pub fn is_open(&self) -> bool {
         self.lock().open
+    }
+
+    /// Whether an editor is open to take batches; for the audio thread, which asks it with the
+    /// strategy's `is_listening` before it gathers a block. Real-time safe: one relaxed atomic
+    /// load, no lock.
+    ///
+    /// The two answers differ after a close whose clear was refused (`Trap` still holding a set
+    /// the audio thread has not taken, `SpscQueue` full): the listener stays installed until the
+    /// next open retries the clear, but no block needs gathering for it.
+    pub fn editor_is_open(&self) -> bool {
+        self.tap.is_open()
     }
 
     /// Counts opens: changes each time the editor opens.
@@ -168,7 +180,7 @@ impl EditorLink {
 
     /// Retries pending changes and drops the listeners the strategies handed back, open or
     /// closed. Frames do this through [`follow`](Self::follow); after the editor closed, the
-    /// cleared listener waits (alive, never called) until the next open or `sync`.
+    /// cleared listener waits (alive, no longer called) until the next open or `sync`.
     pub fn sync(&self) {
         self.lock().registration.sync();
     }

@@ -182,6 +182,12 @@ impl TapShared {
         self.open.store(open, Ordering::Relaxed);
     }
 
+    /// Whether the editor is open. Real-time safe: one relaxed atomic load.
+    pub(crate) fn is_open(&self) -> bool {
+        // Relaxed: see `set_open`.
+        self.open.load(Ordering::Relaxed)
+    }
+
     /// What the taps lost so far for `strategy`.
     pub(crate) fn losses(&self, strategy: Strategy) -> TapLosses {
         let counters = &self.losses[strategy.index()];

@@ -154,7 +154,8 @@ impl Plugin for Rtcb {
         // The audio is left as it is: nice-plug has already put the input in the output buffers.
         let block_len = buffer.samples() as u32;
         let strategy = Strategy::from(self.params.strategy.value());
-        self.reporter.begin_block(strategy, block_len);
+        self.reporter
+            .begin_block(strategy, block_len, self.link.editor_is_open());
 
         let demo = DemoSettings {
             enabled: self.params.demo.value(),

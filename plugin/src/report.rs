@@ -5,7 +5,9 @@
 //! Per block, in `process()`:
 //!
 //! 1. [`begin_block`](Reporter::begin_block) makes the parameter's strategy the active one and
-//!    asks it whether anyone listens (about one atomic load when nobody does);
+//!    asks it whether anyone listens (about one atomic load when nobody does); the block is
+//!    gathered only if someone does and the editor is open (a listener whose clear was refused
+//!    at close stays installed until the next open, see `EditorLink::editor_is_open`);
 //! 2. [`note`](Reporter::note) for each note event forwarded in the block (a no-op when nobody
 //!    listens);
 //! 3. [`end_block`](Reporter::end_block) delivers the batch once, and times the delivery; the
@@ -58,16 +60,19 @@ impl Reporter {
         self.listening = false;
     }
 
-    /// Starts a block of `len` samples delivered through `strategy`; returns whether anyone
-    /// listens (if not, the block's notes need not be gathered).
-    pub fn begin_block(&mut self, strategy: Strategy, len: u32) -> bool {
+    /// Starts a block of `len` samples delivered through `strategy`; returns whether the block
+    /// is gathered: someone listens on `strategy` and `editor_open` (if not, the block's notes
+    /// need not be gathered).
+    pub fn begin_block(&mut self, strategy: Strategy, len: u32, editor_open: bool) -> bool {
         let block_index = self.blocks;
         let block_start = self.next_block_start;
         self.blocks += 1;
         self.next_block_start += u64::from(len);
 
         self.caller.set_active(strategy);
-        self.listening = self.caller.is_listening();
+        // Asked whatever `editor_open` says: asking is also when the strategy applies the
+        // registrar's changes (the close's clear among them).
+        self.listening = self.caller.is_listening() && editor_open;
         if self.listening {
             let batch = &mut *self.batch;
             batch.clear();
@@ -149,7 +154,7 @@ mod tests {
 
     use nice_plug::midi::VoiceID;
     use nice_plug::util::permit_alloc;
-    use rtcb::{Listener, SwitchRegistrar};
+    use rtcb::{Listener, Status, SwitchRegistrar};
     use rtcb_gui::batch::BATCH_CAPACITY;
 
     use super::*;
@@ -207,10 +212,22 @@ mod tests {
         log
     }
 
-    /// Runs one block under the allocation guard: begin, `events` notes, end.
+    /// Runs one block with the editor open under the allocation guard: begin, `events` notes,
+    /// end. Returns whether the block was gathered.
     fn block(reporter: &mut Reporter, strategy: Strategy, len: u32, events: u32) -> bool {
+        block_with(reporter, strategy, len, events, true)
+    }
+
+    /// [`block`], with the editor open or not.
+    fn block_with(
+        reporter: &mut Reporter,
+        strategy: Strategy,
+        len: u32,
+        events: u32,
+        editor_open: bool,
+    ) -> bool {
         nice_assert_no_alloc::assert_no_alloc(|| {
-            let listening = reporter.begin_block(strategy, len);
+            let listening = reporter.begin_block(strategy, len, editor_open);
             for n in 0..events {
                 reporter.note(&note_on(n % len, (n % 128) as u8));
             }
@@ -265,6 +282,47 @@ mod tests {
             registrar.clear(strategy).expect("clear is accepted");
             drop(log);
         }
+    }
+
+    #[test]
+    fn nothing_is_gathered_for_a_listener_left_behind_by_a_closed_editor() {
+        let (registrar, caller) = rtcb::switchable::<NoteBatch>();
+        let link = rtcb_gui::EditorLink::new(registrar);
+        let mut reporter = Reporter::new(caller);
+        reporter.activate(48_000.0);
+        let trap = Strategy::Trap;
+        // The editor opens and closes before the audio thread has taken its set: the Trap is
+        // still full, so the close's clear is refused.
+        link.open(trap);
+        link.close();
+        assert_eq!(link.report(trap).status, Status::Clearing);
+        // The audio thread takes the set: the listener is installed, and stays so while the
+        // editor is closed (nothing retries the clear until the next open or `sync`). No block
+        // is gathered for it.
+        for _ in 0..8 {
+            assert!(!block_with(
+                &mut reporter,
+                trap,
+                64,
+                5,
+                link.editor_is_open()
+            ));
+        }
+        assert_eq!(link.report(trap).status, Status::Clearing);
+        assert_eq!(link.report(trap).applied_ticket, 1, "the set was taken");
+        // The next open keeps that listener; blocks are gathered and reach the editor again.
+        link.open(trap);
+        assert!(block_with(
+            &mut reporter,
+            trap,
+            64,
+            5,
+            link.editor_is_open()
+        ));
+        link.follow(trap);
+        assert_eq!(link.report(trap).status, Status::Listening);
+        let mut model = rtcb_gui::model::EditorModel::default();
+        assert_eq!(link.drain(&mut model), 1);
     }
 
     #[test]
