@@ -153,11 +153,17 @@ fn settle<R: Register<u8>, C: Call<u8>>(probe: &Probe, mut registrar: R, mut cal
     probe.assert_all_dropped_once();
 }
 
-/// A registrar sets then clears while the audio thread runs two blocks.
-fn set_then_clear<R, C>(new: fn() -> (R, C))
-where
+/// The skeleton of the one-registrar models: `registrar_side` runs on a registrar thread while
+/// the audio thread runs two blocks; after the join, `afterwards` checks the audio side with what
+/// the registrar side returned; then everything is settled.
+fn one_registrar_races_audio<R, C, X>(
+    new: fn() -> (R, C),
+    registrar_side: fn(&mut R, &Arc<Probe>) -> X,
+    afterwards: fn(&mut C, &Probe, X),
+) where
     R: Register<u8> + Send + 'static,
     C: Call<u8> + Send + 'static,
+    X: Send + 'static,
 {
     check_with_coverage(move |covered| {
         let probe = Arc::new(Probe::default());
@@ -165,15 +171,31 @@ where
         let registrar_thread = thread::spawn({
             let probe = probe.clone();
             move || {
-                note(registrar.set(probe.listener(None).1)).expect("a first set is accepted");
-                note(registrar.clear());
-                registrar
+                let result = registrar_side(&mut registrar, &probe);
+                (registrar, result)
             }
         });
         concurrent_blocks(&mut caller, 2, covered);
-        let registrar = registrar_thread.join().unwrap();
+        let (registrar, result) = registrar_thread.join().unwrap();
+        afterwards(&mut caller, &probe, result);
         settle(&probe, registrar, caller);
     });
+}
+
+/// A registrar sets then clears while the audio thread runs two blocks.
+fn set_then_clear<R, C>(new: fn() -> (R, C))
+where
+    R: Register<u8> + Send + 'static,
+    C: Call<u8> + Send + 'static,
+{
+    one_registrar_races_audio(
+        new,
+        |registrar, probe| {
+            note(registrar.set(probe.listener(None).1)).expect("a first set is accepted");
+            note(registrar.clear());
+        },
+        |_, _, ()| {},
+    );
 }
 
 /// Latest wins: two sets in a row; after one more block the newest accepted one is called.
@@ -182,29 +204,23 @@ where
     R: Register<u8> + Send + 'static,
     C: Call<u8> + Send + 'static,
 {
-    check_with_coverage(move |covered| {
-        let probe = Arc::new(Probe::default());
-        let (mut registrar, mut caller) = new();
-        let registrar_thread = thread::spawn({
-            let probe = probe.clone();
-            move || {
-                let (a, first) = probe.listener(None);
-                note(registrar.set(first)).expect("a first set is accepted");
-                let (b, second) = probe.listener(None);
-                let newest = if note(registrar.set(second)).is_some() {
-                    b
-                } else {
-                    a
-                };
-                (registrar, newest)
+    one_registrar_races_audio(
+        new,
+        |registrar, probe| {
+            let (a, first) = probe.listener(None);
+            note(registrar.set(first)).expect("a first set is accepted");
+            let (b, second) = probe.listener(None);
+            if note(registrar.set(second)).is_some() {
+                b
+            } else {
+                a
             }
-        });
-        concurrent_blocks(&mut caller, 2, covered);
-        let (registrar, newest) = registrar_thread.join().unwrap();
-        assert!(block(&mut caller));
-        assert_eq!(probe.last_called(), Some(newest));
-        settle(&probe, registrar, caller);
-    });
+        },
+        |caller, probe, newest| {
+            assert!(block(caller));
+            assert_eq!(probe.last_called(), Some(newest));
+        },
+    );
 }
 
 /// A listener stops itself on its first call: never called again, dropped off the audio thread.
@@ -213,23 +229,17 @@ where
     R: Register<u8> + Send + 'static,
     C: Call<u8> + Send + 'static,
 {
-    check_with_coverage(move |covered| {
-        let probe = Arc::new(Probe::default());
-        let (mut registrar, mut caller) = new();
-        let registrar_thread = thread::spawn({
-            let probe = probe.clone();
-            move || {
-                note(registrar.set(probe.listener(Some(1)).1)).expect("a first set is accepted");
-                registrar.collect();
-                registrar
-            }
-        });
-        concurrent_blocks(&mut caller, 2, covered);
-        let registrar = registrar_thread.join().unwrap();
-        block(&mut caller);
-        assert!(probe.calls[0].load(SeqCst) <= 1, "called after it stopped");
-        settle(&probe, registrar, caller);
-    });
+    one_registrar_races_audio(
+        new,
+        |registrar, probe| {
+            note(registrar.set(probe.listener(Some(1)).1)).expect("a first set is accepted");
+            registrar.collect();
+        },
+        |caller, probe, ()| {
+            block(caller);
+            assert!(probe.calls[0].load(SeqCst) <= 1, "called after it stopped");
+        },
+    );
 }
 
 /// Two registrars set at once; after one more block the listener called is the accepted one
