@@ -70,21 +70,6 @@ fn configured() -> Plugin {
     plugin
 }
 
-/// Processes blocks of random MIDI with the demo switched off; every event comes back.
-fn still_works(plugin: &mut Plugin, seed: u64) {
-    let demo = plugin.param_id("Demo pattern");
-    let mut active = plugin.activate(48_000.0, 256);
-    plugin.run(&mut active, |audio| {
-        let mut rng = Rng::new(seed);
-        audio.process(256, &[Ev::param(0, demo, 0.0)]);
-        for _ in 0..50 {
-            let input = random_block(&mut rng, 256, 40);
-            assert_eq!(audio.process(256, &input).events, merge(&input, &[]));
-        }
-    });
-    plugin.deactivate(active);
-}
-
 #[test]
 fn values_a_state_cannot_give_load_as_defaults_and_the_rest_as_saved() {
     let _one_at_a_time = one_at_a_time();
@@ -157,7 +142,7 @@ fn values_a_state_cannot_give_load_as_defaults_and_the_rest_as_saved() {
             plugin.host_calls().0 > rescans_before,
             "the host is told to rescan"
         );
-        still_works(&mut plugin, entries.len() as u64);
+        plugin.assert_still_forwards(entries.len() as u64);
     }
 }
 
@@ -363,5 +348,5 @@ fn activation_cycles_leave_nothing_behind() {
         heap_growth < 64 * 1024,
         "the heap grew by {heap_growth} bytes over {CYCLES} activations"
     );
-    still_works(&mut plugin, 77);
+    plugin.assert_still_forwards(77);
 }

@@ -5,7 +5,7 @@
 mod host;
 
 use host::events::Ev;
-use host::traffic::{merge, random_block, Rng};
+use host::traffic::Rng;
 use host::Plugin;
 
 /// Every parameter's (id, value).
@@ -34,22 +34,6 @@ fn configured() -> Plugin {
     plugin
 }
 
-/// Processes a few blocks of random MIDI and checks they are forwarded (the instance works).
-fn still_works(plugin: &mut Plugin, seed: u64) {
-    let demo = plugin.param_id("Demo pattern");
-    let mut active = plugin.activate(48_000.0, 256);
-    plugin.run(&mut active, |audio| {
-        let mut rng = Rng::new(seed);
-        // With the demo switched off, the output is exactly the input.
-        audio.process(256, &[Ev::param(0, demo, 0.0)]);
-        for _ in 0..20 {
-            let input = random_block(&mut rng, 256, 20);
-            assert_eq!(audio.process(256, &input).events, merge(&input, &[]));
-        }
-    });
-    plugin.deactivate(active);
-}
-
 #[test]
 fn state_round_trips_into_a_fresh_instance() {
     let mut original = configured();
@@ -73,7 +57,7 @@ fn state_round_trips_into_a_fresh_instance() {
     );
     // Saving again gives the same bytes: the state is reproducible.
     assert_eq!(fresh.save_state(), saved);
-    still_works(&mut fresh, 1);
+    fresh.assert_still_forwards(1);
 }
 
 #[test]
@@ -133,7 +117,7 @@ fn truncated_state_is_refused_and_changes_nothing() {
         );
         assert_eq!(values(&mut plugin), before, "cut to {cut} bytes");
     }
-    still_works(&mut plugin, 2);
+    plugin.assert_still_forwards(2);
     // And the instance still takes a good state afterwards.
     plugin.load_state(&saved).expect("the full state loads");
     assert_ne!(values(&mut plugin), before);
@@ -171,7 +155,7 @@ fn garbage_state_is_refused_and_changes_nothing() {
         assert!(plugin.load_state(bytes).is_err(), "accepted {bytes:?}");
         assert_eq!(values(&mut plugin), before);
     }
-    still_works(&mut plugin, 3);
+    plugin.assert_still_forwards(3);
 }
 
 #[test]
@@ -203,7 +187,7 @@ fn damaged_state_is_either_refused_untouched_or_still_a_state() {
     }
     eprintln!("{refused} of {tried} damaged states refused");
     assert!(refused > tried / 2);
-    still_works(&mut plugin, 5);
+    plugin.assert_still_forwards(5);
 }
 
 #[test]
@@ -217,5 +201,5 @@ fn unknown_strategy_ids_and_wrong_types_leave_the_values_alone() {
     // understands (nothing here), no parameter may end up changed or out of range.
     let _ = plugin.load_state(&bytes);
     assert_eq!(values(&mut plugin), before);
-    still_works(&mut plugin, 4);
+    plugin.assert_still_forwards(4);
 }

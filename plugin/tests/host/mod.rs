@@ -484,6 +484,26 @@ impl Plugin {
         self.instance.deactivate(processor.into_stopped());
         self.service_main_thread();
     }
+
+    /// Checks the instance still works: activates it, switches the demo off, processes 50 blocks
+    /// of random MIDI (from `seed`) and checks each comes back exactly, then deactivates it.
+    pub fn assert_still_forwards(&mut self, seed: u64) {
+        let demo = self.param_id("Demo pattern");
+        let mut active = self.activate(48_000.0, 256);
+        self.run(&mut active, |audio| {
+            let mut rng = traffic::Rng::new(seed);
+            // With the demo switched off, the output is exactly the input.
+            audio.process(256, &[events::Ev::param(0, demo, 0.0)]);
+            for _ in 0..50 {
+                let input = traffic::random_block(&mut rng, 256, 40);
+                assert_eq!(
+                    audio.process(256, &input).events,
+                    traffic::merge(&input, &[])
+                );
+            }
+        });
+        self.deactivate(active);
+    }
 }
 
 /// An activated plugin: its audio processor and the host's buffers for it.
