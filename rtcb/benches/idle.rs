@@ -13,8 +13,8 @@ use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use rtcb::{Call, Register, Strategy};
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
-use strategies::{ask, with_strategy, Payload, Visit};
+use std::sync::atomic::AtomicPtr;
+use strategies::{ask, ask_bare, with_strategy, Payload, Visit};
 
 struct Idle<'g, 'c>(&'g mut BenchmarkGroup<'c, WallTime>, Strategy);
 
@@ -36,18 +36,7 @@ impl Visit for Idle<'_, '_> {
 fn idle(c: &mut Criterion) {
     let mut group = c.benchmark_group("idle");
     let listener = AtomicPtr::<Payload>::new(ptr::null_mut());
-    group.bench_function("atomic_load", |b| {
-        b.iter(|| {
-            // Relaxed: the same cheap check the strategies make.
-            let found = listener.load(Ordering::Relaxed);
-            if found.is_null() {
-                false
-            } else {
-                std::hint::black_box(found);
-                true
-            }
-        })
-    });
+    group.bench_function("atomic_load", |b| b.iter(|| ask_bare(&listener)));
     for strategy in Strategy::ALL {
         with_strategy(strategy, Idle(&mut group, strategy));
     }

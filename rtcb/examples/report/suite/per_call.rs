@@ -3,11 +3,13 @@
 
 use crate::suite::results::{Baseline, CallCost};
 use crate::suite::strategies::Visit;
-use crate::suite::strategies::{ask, ask_and_deliver, summing_listener, with_strategy, Payload};
+use crate::suite::strategies::{
+    ask, ask_and_deliver, ask_bare, summing_listener, with_strategy, Payload,
+};
 use crate::suite::timing::{interleave, nothing, Calls, Keeping, Plan, Reference, Summary, Timed};
 use rtcb::{Call, Flow, Register, Strategy};
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::AtomicPtr;
 
 /// Which of the two scenarios.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,16 +76,7 @@ fn baseline(scenario: Scenario) -> Box<dyn Timed> {
         // A bare atomic pointer load plus a branch on it.
         Scenario::Idle => {
             let listener = AtomicPtr::<Payload>::new(ptr::null_mut());
-            Box::new(Calls(move || {
-                // Relaxed: the same cheap check the strategies make.
-                let found = listener.load(Ordering::Relaxed);
-                if found.is_null() {
-                    false
-                } else {
-                    std::hint::black_box(found);
-                    true
-                }
-            }))
+            Box::new(Calls(move || ask_bare(&listener)))
         }
         // The same boxed listener, called directly.
         Scenario::Uncontended => {

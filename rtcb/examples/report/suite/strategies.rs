@@ -6,6 +6,7 @@
 use rtcb::{mailbox, overwrite_ring, spin_lock, spsc_queue, trap, Call, Listener, Register};
 use rtcb::{Refused, Strategy, Ticket};
 use std::hint::black_box;
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::time::{Duration, Instant};
 
 /// The value the audio side hands over in every scenario: small, like a note count or a level.
@@ -52,6 +53,20 @@ pub fn max_live_listeners(strategy: Strategy) -> usize {
 #[inline(always)]
 pub fn ask<C: Call<Payload>>(caller: &mut C) -> bool {
     caller.is_listening()
+}
+
+/// The `idle` baseline: the question asked of a bare atomic pointer (a load plus a branch on it),
+/// with nothing around it.
+#[inline(always)]
+pub fn ask_bare(listener: &AtomicPtr<Payload>) -> bool {
+    // Relaxed: the same cheap check the strategies make.
+    let found = listener.load(Ordering::Relaxed);
+    if found.is_null() {
+        false
+    } else {
+        black_box(found);
+        true
+    }
 }
 
 /// The audio side's whole hand-over, as `process()` does it: ask, then deliver.
