@@ -24,8 +24,9 @@
 //! registrar holds at most one more while it is inside `set`. In practice the ring never holds
 //! more than three: between two registrar changes the audio thread can take at most two parcels
 //! (the one pending before the change and the new one), each of which sends one back. Should
-//! the ring ever be full, the audio thread leaves the next parcel in the inbox (and keeps a
-//! stopped listener, uncalled) until a registrar has made room: it waits, it never drops.
+//! the ring ever be full, the audio thread leaves the next parcel in the inbox until a registrar
+//! has made room, and keeps a listener that stops itself meanwhile (uncalled) until the next
+//! change takes it back: it waits, it never drops.
 
 use crate::listener::{forward_handles, Change, Flow, Listener, Refused, Ticket};
 use crate::progress::{Applied, TicketCounter};
@@ -105,7 +106,7 @@ pub fn new<T: ?Sized>() -> (Registrar<T>, Caller<T>) {
             shared,
             listener: None,
             envelope: None,
-            stopped: false,
+            stopped: None,
             _not_sync: PhantomData,
         },
     )
@@ -196,8 +197,10 @@ pub struct Caller<T: ?Sized> {
     /// when the next change arrives or the listener stops. `None` only when nothing was taken
     /// since the last hand-back, and then `listener` is `None` too.
     envelope: Option<Box<Parcel<T>>>,
-    /// The installed listener returned [`Flow::Stop`] and waits for room in the return ring.
-    stopped: bool,
+    /// A listener that returned [`Flow::Stop`] when the return ring had no room: never called
+    /// again, it goes back with the next change. (Kept apart from `listener` so the hot paths
+    /// check one field.)
+    stopped: Option<Listener<T>>,
     _not_sync: PhantomData<std::cell::Cell<()>>,
 }
 
@@ -212,23 +215,16 @@ impl<T: ?Sized> Caller<T> {
         if !self.shared.inbox.load(Ordering::Relaxed).is_null() {
             self.take_pending();
         }
-        if self.stopped {
-            self.retire_stopped();
-        }
-        self.listener.is_some() && !self.stopped
+        self.listener.is_some()
     }
 
     /// Calls the installed listener with `value`, if there is one.
     #[inline]
     pub fn deliver(&mut self, value: &T) -> bool {
-        if self.stopped {
-            return false;
-        }
         let Some(listener) = self.listener.as_mut() else {
             return false;
         };
         if listener.call(value) == Flow::Stop {
-            self.stopped = true;
             self.retire_stopped();
         }
         true
@@ -273,8 +269,9 @@ impl<T: ?Sized> Caller<T> {
             // SAFETY: we own the parcel alone.
             unsafe { (*slot).take() }
         });
-        let old_listener = std::mem::replace(&mut self.listener, new_listener);
-        self.stopped = false;
+        // The replaced listener: the installed one, or one that stopped itself and is waiting.
+        let old_listener =
+            std::mem::replace(&mut self.listener, new_listener).or_else(|| self.stopped.take());
         if let Some(old_envelope) = self.envelope.replace(parcel) {
             self.send_back(old_envelope, old_listener);
         } else {
@@ -283,20 +280,21 @@ impl<T: ?Sized> Caller<T> {
         }
     }
 
+    /// The installed listener returned [`Flow::Stop`]: it is never called again, and goes back
+    /// now if the ring has room, else with the next change.
     #[cold]
     fn retire_stopped(&mut self) {
+        let listener = self.listener.take();
         if !self.has_room() {
-            // Full: keep it (uncalled) and try again on the next call.
+            self.stopped = listener;
             return;
         }
-        let listener = self.listener.take();
         if let Some(envelope) = self.envelope.take() {
             self.send_back(envelope, listener);
         } else {
             debug_assert!(listener.is_none(), "a listener always has its envelope");
             std::mem::forget(listener);
         }
-        self.stopped = false;
     }
 }
 
@@ -348,5 +346,48 @@ mod tests {
         assert!(!caller.is_listening());
         assert!(!caller.deliver(&0));
         assert_eq!(registrar.collect(), 1);
+    }
+
+    #[test]
+    fn a_listener_stopping_while_the_return_ring_is_full_goes_back_with_the_next_change() {
+        let (mut registrar, mut caller) = new::<u32>();
+        let drops = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let counted = Counted(drops.clone());
+        registrar
+            .set(Listener::new(move |_| {
+                let _keep = &counted;
+                Flow::Stop
+            }))
+            .unwrap();
+        assert!(caller.is_listening());
+        // Fill the return ring with empty parcels (the protocol itself never fills it).
+        for ticket in 0..RETURN_SLOTS as u64 {
+            let filler = Parcel::boxed(Change {
+                ticket: Ticket(ticket),
+                listener: None,
+            });
+            // SAFETY: this thread plays the audio thread, the ring's only producer.
+            assert!(unsafe { caller.shared.returns.push(filler) }.is_ok());
+        }
+        // The listener stops: never called again, kept while the ring is full.
+        assert!(caller.deliver(&0));
+        assert!(!caller.is_listening());
+        assert!(!caller.deliver(&0));
+        assert_eq!(registrar.collect(), 0, "only the empty fillers came back");
+        assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 0);
+        // The next change takes it back to the registrar, which drops it.
+        registrar.clear().unwrap();
+        assert!(!caller.is_listening());
+        assert_eq!(registrar.collect(), 1);
+        assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    /// Counts its drop.
+    struct Counted(std::sync::Arc<std::sync::atomic::AtomicU32>);
+
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
     }
 }
