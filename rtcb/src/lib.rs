@@ -35,17 +35,17 @@
 //!
 //! | strategy | registrars | a change can be refused | registrar waits for the audio thread | most listeners alive | idle check, ns | ask + deliver, ns | change, ns |
 //! |---|---|---|---|---|---:|---:|---:|
-//! | [`spin_lock`] | many | no | **yes**, while the listener runs | 1 | 0.85 | 9.19 | 28 |
-//! | [`spsc_queue`] | one | **yes**, when 4 changes are queued | no | 5 | 2.78 | 4.63 | 19 |
-//! | [`trap`] | many | **yes**, until the audio thread takes the pending one | no | 2 | 1.88 | 5.07 | 25 |
-//! | [`overwrite_ring`] | one | no (latest wins) | no | 3 | 3.11 | 5.67 | 28 |
-//! | [`mailbox`] | many | no (latest wins) | no | 6 | 1.76 | 2.35 | 67 |
+//! | [`spin_lock`] | many | no | **yes**, while the listener runs | 1 | 0.44 | 9.34 | 22 |
+//! | [`spsc_queue`] | one | **yes**, when 4 changes are queued | no | 5 | 1.64 | 2.58 | 9 |
+//! | [`trap`] | many | **yes**, until the audio thread takes the pending one | no | 2 | 1.01 | 2.90 | 20 |
+//! | [`overwrite_ring`] | one | no (latest wins) | no | 3 | 1.33 | 3.22 | 27 |
+//! | [`mailbox`] | many | no (latest wins) | no | 6 | 0.68 | 1.68 | 46 |
 //!
 //! "Most listeners alive" counts those outside the registrars' hands (a registrar inside `set`
 //! holds one or two more). The costs are medians from one run of
 //! `cargo run --release -p rtcb --example report` on a shared 2-vCPU VM (`docs/benchmarks.md`):
-//! the idle check per loop iteration (a bare atomic load and branch: 1.00 ns), asking and
-//! delivering to an installed listener (a bare boxed call: 1.48 ns), and one registrar change
+//! the idle check per loop iteration (a bare atomic load and branch: 0.99 ns), asking and
+//! delivering to an installed listener (a bare boxed call: 1.28 ns), and one registrar change
 //! (refused ones included). Compare them as ratios; they move between runs.
 //!
 //! Which to use: `Mailbox` unless you have a reason. It never refuses, never makes a registrar

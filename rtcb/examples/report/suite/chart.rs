@@ -1,6 +1,8 @@
 //! The report's chart: six panels in one SVG, drawn with plotters' SVG backend.
 
 use crate::suite::results::{ChangeRun, Report};
+use plotters::coord::ranged1d::{AsRangedCoord, SegmentedCoord, ValueFormatter};
+use plotters::coord::types::RangedCoordi32;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use rtcb::Strategy;
@@ -31,7 +33,8 @@ pub fn svg(report: &Report) -> Result<String, String> {
     Ok(text)
 }
 
-type Fallible = Result<(), Box<dyn std::error::Error>>;
+type Error = Box<dyn std::error::Error>;
+type Fallible = Result<(), Error>;
 
 fn draw(root: &Area<'_>, report: &Report) -> Fallible {
     root.fill(&WHITE)?;
@@ -122,9 +125,37 @@ fn bar(i: usize, bottom: f64, top: f64, colour: ShapeStyle) -> Rectangle<(Segmen
     rectangle
 }
 
-fn strategies_axis(
-) -> plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordi32> {
-    (0i32..4).into_segmented()
+/// The x axis of every panel: one segment per strategy.
+type StrategiesAxis = SegmentedCoord<RangedCoordi32>;
+
+/// A panel with one column per strategy: `caption` above, the y axis over `y_range` described
+/// by `y_desc`, its mesh drawn.
+fn strategy_panel<'a, 'b, Y>(
+    area: &'a Area<'b>,
+    caption: &str,
+    y_range: Y,
+    y_desc: &str,
+) -> Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<StrategiesAxis, Y::CoordDescType>>, Error>
+where
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, (FONT, 16))
+        .margin(12)
+        .x_label_area_size(28)
+        .y_label_area_size(56)
+        .build_cartesian_2d((0i32..4).into_segmented(), y_range)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(10)
+        .x_label_formatter(&strategy_label)
+        .max_light_lines(2)
+        .y_desc(y_desc)
+        .label_style((FONT, 12))
+        .draw()?;
+    Ok(chart)
 }
 
 /// One bar per strategy, with an optional dashed baseline.
@@ -142,21 +173,7 @@ fn bars(
         .fold(0.0f64, f64::max)
         .max(1e-3)
         * 1.2;
-    let mut chart = ChartBuilder::on(area)
-        .caption(caption, (FONT, 16))
-        .margin(12)
-        .x_label_area_size(28)
-        .y_label_area_size(56)
-        .build_cartesian_2d(strategies_axis(), 0.0..top)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(10)
-        .x_label_formatter(&strategy_label)
-        .max_light_lines(2)
-        .y_desc(unit)
-        .label_style((FONT, 12))
-        .draw()?;
+    let mut chart = strategy_panel(area, caption, 0.0..top, unit)?;
     chart.draw_series(
         values
             .iter()
@@ -198,24 +215,12 @@ fn contended(area: &Area<'_>, report: &Report) -> Fallible {
         .collect();
     let floor = 0.1;
     let top = rows.iter().map(|r| r.2).fold(10.0f64, f64::max) * 2.0;
-    let mut chart = ChartBuilder::on(area)
-        .caption(
-            "contended: median (bar), p99 (o), p99.9 (x), ns",
-            (FONT, 16),
-        )
-        .margin(12)
-        .x_label_area_size(28)
-        .y_label_area_size(56)
-        .build_cartesian_2d(strategies_axis(), (floor..top).log_scale())?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(10)
-        .x_label_formatter(&strategy_label)
-        .max_light_lines(2)
-        .y_desc("ns per call (log)")
-        .label_style((FONT, 12))
-        .draw()?;
+    let mut chart = strategy_panel(
+        area,
+        "contended: median (bar), p99 (o), p99.9 (x), ns",
+        (floor..top).log_scale(),
+        "ns per call (log)",
+    )?;
     chart.draw_series(
         rows.iter()
             .enumerate()
@@ -245,21 +250,12 @@ fn outcomes(area: &Area<'_>, runs: &[ChangeRun]) -> Fallible {
         ("coalesced", RGBColor(0x9e, 0x9e, 0x9e), |r| r.coalesced),
         ("refused", RGBColor(0xd6, 0x27, 0x28), |r| r.refused),
     ];
-    let mut chart = ChartBuilder::on(area)
-        .caption("set_unset: fate of the registrar's changes (%)", (FONT, 16))
-        .margin(12)
-        .x_label_area_size(28)
-        .y_label_area_size(56)
-        .build_cartesian_2d(strategies_axis(), 0.0..100.0)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(10)
-        .x_label_formatter(&strategy_label)
-        .max_light_lines(2)
-        .y_desc("% of attempted")
-        .label_style((FONT, 12))
-        .draw()?;
+    let mut chart = strategy_panel(
+        area,
+        "set_unset: fate of the registrar's changes (%)",
+        0.0..100.0,
+        "% of attempted",
+    )?;
     let mut bottoms = vec![0.0; runs.len()];
     for (name, colour, count) in parts {
         let mut stacked = Vec::new();
@@ -291,24 +287,12 @@ fn latency(area: &Area<'_>, runs: &[ChangeRun]) -> Fallible {
         .map(|r| r.applied_latency_max_us)
         .fold(1000.0f64, f64::max)
         * 2.0;
-    let mut chart = ChartBuilder::on(area)
-        .caption(
-            "set_unset: set -> applied, p50 (bar), max (x), us",
-            (FONT, 16),
-        )
-        .margin(12)
-        .x_label_area_size(28)
-        .y_label_area_size(56)
-        .build_cartesian_2d(strategies_axis(), (floor..top).log_scale())?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(10)
-        .x_label_formatter(&strategy_label)
-        .max_light_lines(2)
-        .y_desc("us (log, polled)")
-        .label_style((FONT, 12))
-        .draw()?;
+    let mut chart = strategy_panel(
+        area,
+        "set_unset: set -> applied, p50 (bar), max (x), us",
+        (floor..top).log_scale(),
+        "us (log, polled)",
+    )?;
     chart.draw_series(runs.iter().enumerate().map(|(i, r)| {
         bar(
             i,
