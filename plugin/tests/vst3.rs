@@ -1,19 +1,44 @@
-//! The VST3 side of the built library: the factory describes the plugin with its stable class id
-//! and categories, and a component instantiates with the documented buses.
+//! The VST3 side of the built library, driven the way a VST3 host drives it:
+//! - the factory describes the plugin with its stable class id and categories, and a component
+//!   instantiates with the documented buses;
+//! - the component processes through `IAudioProcessor`: audio passes bit for bit, every note
+//!   event comes back on the output event list at its sample offset (with the note id nice-plug
+//!   0.4.2 makes up for every outgoing VST3 note, see [`nice_plug_vst3_note_id`]), and `strategy` changes
+//!   arrive as parameter changes (the host side's event and parameter lists are COM objects
+//!   written here, called by the plugin from inside `process()`, so they never allocate there:
+//!   the debug build runs `process()` under nice-plug's allocation guard).
 
 mod host;
 
 use std::ffi::{c_char, c_void, CStr};
 use std::ptr::null_mut;
+use std::sync::{Mutex, MutexGuard};
 
-use vst3::ComPtr;
+use host::traffic::Rng;
 use vst3::Steinberg::Vst::BusDirections_::{kInput, kOutput};
+use vst3::Steinberg::Vst::Event_::EventTypes_::{kNoteOffEvent, kNoteOnEvent};
 use vst3::Steinberg::Vst::MediaTypes_::{kAudio, kEvent};
-use vst3::Steinberg::Vst::{BusInfo, IComponent, IComponentTrait, IComponent_iid};
-use vst3::Steinberg::{
-    kResultOk, IPluginBaseTrait, IPluginFactory, IPluginFactory2, IPluginFactory2Trait,
-    IPluginFactoryTrait, PClassInfo2, PFactoryInfo,
+use vst3::Steinberg::Vst::ProcessModes_::kRealtime;
+use vst3::Steinberg::Vst::SymbolicSampleSizes_::kSample32;
+use vst3::Steinberg::Vst::{
+    AudioBusBuffers, AudioBusBuffers__type0, BusInfo, Event, Event__type0, IAudioProcessor,
+    IAudioProcessorTrait, IComponent, IComponentTrait, IComponent_iid, IEditController,
+    IEditControllerTrait, IEventList, IEventListTrait, IParamValueQueue, IParamValueQueueTrait,
+    IParameterChanges, IParameterChangesTrait, NoteOffEvent, NoteOnEvent, ParamID, ParamValue,
+    ParameterInfo, ProcessData, ProcessSetup,
 };
+use vst3::Steinberg::{
+    int32, kInvalidArgument, kResultFalse, kResultOk, tresult, IPluginBaseTrait, IPluginFactory,
+    IPluginFactory2, IPluginFactory2Trait, IPluginFactoryTrait, PClassInfo2, PFactoryInfo,
+};
+use vst3::{Class, ComPtr, ComWrapper};
+
+/// The tests here load and unload the module one at a time.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// A NUL-terminated C string in a fixed array.
 fn text(chars: &[c_char]) -> String {
@@ -28,6 +53,7 @@ fn text(chars: &[c_char]) -> String {
 
 #[test]
 fn vst3_factory_and_component_describe_the_plugin() {
+    let _one_at_a_time = one_at_a_time();
     // SAFETY: the library is the plugin this crate builds (see `host::plugin_library`).
     let library = unsafe { libloading::Library::new(host::plugin_library()) }.expect("loads");
     // SAFETY: the signatures are the VST3 module entry points of Linux (`ModuleEntry`,
@@ -84,6 +110,401 @@ fn vst3_factory_and_component_describe_the_plugin() {
         assert_eq!(component.getBusCount(kEvent as i32, kInput as i32), 1);
         assert_eq!(component.getBusCount(kEvent as i32, kOutput as i32), 1);
         assert_eq!(component.terminate(), kResultOk);
+        drop(component);
+        drop(factory2);
+        drop(factory);
+        assert!(module_exit());
+    }
+}
+
+/// The host's event list for one block: the input events, or room for the plugin's output
+/// events. `addEvent` never grows it (the plugin calls it inside `process()`, where the debug
+/// build forbids allocation): a full list refuses the event, as a host's fixed-size list does.
+struct EventList {
+    events: Mutex<Vec<Event>>,
+}
+
+impl EventList {
+    fn new(events: Vec<Event>) -> ComWrapper<Self> {
+        ComWrapper::new(Self {
+            events: Mutex::new(events),
+        })
+    }
+
+    fn events(&self) -> Vec<Event> {
+        self.events.lock().unwrap().clone()
+    }
+}
+
+impl Class for EventList {
+    type Interfaces = (IEventList,);
+}
+
+impl IEventListTrait for EventList {
+    unsafe fn getEventCount(&self) -> int32 {
+        self.events.lock().unwrap().len() as int32
+    }
+
+    unsafe fn getEvent(&self, index: int32, event: *mut Event) -> tresult {
+        let events = self.events.lock().unwrap();
+        match usize::try_from(index).ok().and_then(|i| events.get(i)) {
+            Some(found) if !event.is_null() => {
+                // SAFETY: the caller passes a valid place for one event.
+                unsafe { *event = *found };
+                kResultOk
+            }
+            _ => kInvalidArgument,
+        }
+    }
+
+    unsafe fn addEvent(&self, event: *mut Event) -> tresult {
+        let mut events = self.events.lock().unwrap();
+        if event.is_null() || events.len() == events.capacity() {
+            return kResultFalse;
+        }
+        // SAFETY: the caller passes a valid event.
+        events.push(unsafe { *event });
+        kResultOk
+    }
+}
+
+/// One parameter's changes in a block (read only: the host's input).
+struct ParamQueue {
+    id: ParamID,
+    points: Vec<(int32, ParamValue)>,
+}
+
+impl Class for ParamQueue {
+    type Interfaces = (IParamValueQueue,);
+}
+
+impl IParamValueQueueTrait for ParamQueue {
+    unsafe fn getParameterId(&self) -> ParamID {
+        self.id
+    }
+
+    unsafe fn getPointCount(&self) -> int32 {
+        self.points.len() as int32
+    }
+
+    unsafe fn getPoint(
+        &self,
+        index: int32,
+        sample_offset: *mut int32,
+        value: *mut ParamValue,
+    ) -> tresult {
+        match usize::try_from(index).ok().and_then(|i| self.points.get(i)) {
+            Some(&(offset, point)) if !sample_offset.is_null() && !value.is_null() => {
+                // SAFETY: the caller passes valid places for both.
+                unsafe {
+                    *sample_offset = offset;
+                    *value = point;
+                }
+                kResultOk
+            }
+            _ => kInvalidArgument,
+        }
+    }
+
+    unsafe fn addPoint(&self, _offset: int32, _value: ParamValue, _index: *mut int32) -> tresult {
+        kResultFalse
+    }
+}
+
+/// The parameter changes of one block (read only: the host's input).
+struct ParamChanges {
+    queues: Vec<ComWrapper<ParamQueue>>,
+}
+
+impl Class for ParamChanges {
+    type Interfaces = (IParameterChanges,);
+}
+
+impl IParameterChangesTrait for ParamChanges {
+    unsafe fn getParameterCount(&self) -> int32 {
+        self.queues.len() as int32
+    }
+
+    unsafe fn getParameterData(&self, index: int32) -> *mut IParamValueQueue {
+        // Not add-ref'd: VST3 hands out borrowed queues, alive while `self` is.
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.queues.get(i))
+            .and_then(|queue| queue.as_com_ref::<IParamValueQueue>())
+            .map_or(null_mut(), |queue| queue.as_ptr())
+    }
+
+    unsafe fn addParameterData(
+        &self,
+        _id: *const ParamID,
+        _index: *mut int32,
+    ) -> *mut IParamValueQueue {
+        null_mut()
+    }
+}
+
+/// A note on or off event for the host's lists.
+fn note_event(on: bool, offset: i32, channel: i16, pitch: i16, velocity: f32, id: i32) -> Event {
+    // SAFETY: `Event` is plain data; zero is a valid value for every field.
+    let mut event: Event = unsafe { std::mem::zeroed() };
+    event.sampleOffset = offset;
+    if on {
+        event.r#type = kNoteOnEvent as u16;
+        event.__field0 = Event__type0 {
+            noteOn: NoteOnEvent {
+                channel,
+                pitch,
+                tuning: 0.0,
+                velocity,
+                length: 0,
+                noteId: id,
+            },
+        };
+    } else {
+        event.r#type = kNoteOffEvent as u16;
+        event.__field0 = Event__type0 {
+            noteOff: NoteOffEvent {
+                channel,
+                pitch,
+                velocity,
+                noteId: id,
+                tuning: 0.0,
+            },
+        };
+    }
+    event
+}
+
+/// What a note event carries: (on?, sample offset, channel, pitch, velocity bits, note id).
+fn note_fields(event: &Event) -> (bool, i32, i16, i16, u32, i32) {
+    // SAFETY: the union member read is the one `type` names.
+    unsafe {
+        if event.r#type == kNoteOnEvent as u16 {
+            let n = event.__field0.noteOn;
+            let (channel, pitch, velocity, id) = (n.channel, n.pitch, n.velocity, n.noteId);
+            (
+                true,
+                event.sampleOffset,
+                channel,
+                pitch,
+                velocity.to_bits(),
+                id,
+            )
+        } else {
+            assert_eq!(event.r#type, kNoteOffEvent as u16, "only notes are sent");
+            let n = event.__field0.noteOff;
+            let (channel, pitch, velocity, id) = (n.channel, n.pitch, n.velocity, n.noteId);
+            (
+                false,
+                event.sampleOffset,
+                channel,
+                pitch,
+                velocity.to_bits(),
+                id,
+            )
+        }
+    }
+}
+
+/// The note id nice-plug 0.4.2 gives every outgoing VST3 note: `VoiceID::id_or_fallback`
+/// ignores the note's own id and always computes `key | channel << 16` (CLAP keeps the id).
+fn nice_plug_vst3_note_id(channel: i16, pitch: i16) -> i32 {
+    i32::from(pitch) | i32::from(channel) << 16
+}
+
+/// A parameter's title, from the controller's UTF-16 string.
+fn title(info: &ParameterInfo) -> String {
+    let units: Vec<u16> = info.title.iter().copied().take_while(|&c| c != 0).collect();
+    String::from_utf16(&units).expect("UTF-16")
+}
+
+#[test]
+fn vst3_processes_audio_notes_and_strategy_changes() {
+    const BLOCK: usize = 512;
+    const BLOCKS: usize = 400;
+    let _one_at_a_time = one_at_a_time();
+    // SAFETY: the library is the plugin this crate builds (see `host::plugin_library`).
+    let library = unsafe { libloading::Library::new(host::plugin_library()) }.expect("loads");
+    // SAFETY: the VST3 module entry points and interfaces, called in the order the SDK
+    // documents for a host: create, initialize, set up, activate, process, and back.
+    unsafe {
+        let module_entry = library
+            .get::<extern "C" fn(*mut c_void) -> bool>(b"ModuleEntry")
+            .expect("ModuleEntry is exported");
+        let module_exit = library
+            .get::<extern "C" fn() -> bool>(b"ModuleExit")
+            .expect("ModuleExit is exported");
+        let get_factory = library
+            .get::<extern "system" fn() -> *mut c_void>(b"GetPluginFactory")
+            .expect("GetPluginFactory is exported");
+        assert!(module_entry(null_mut()));
+        let factory = ComPtr::from_raw(get_factory() as *mut IPluginFactory).expect("a factory");
+        let factory2 = factory.cast::<IPluginFactory2>().expect("IPluginFactory2");
+        let mut class: PClassInfo2 = std::mem::zeroed();
+        assert_eq!(factory2.getClassInfo2(0, &mut class), kResultOk);
+        let mut object = null_mut();
+        let created =
+            factory.createInstance(class.cid.as_ptr(), IComponent_iid.as_ptr(), &mut object);
+        assert_eq!(created, kResultOk);
+        let component = ComPtr::from_raw(object as *mut IComponent).expect("a component");
+        assert_eq!(component.initialize(null_mut()), kResultOk);
+        let processor = component
+            .cast::<IAudioProcessor>()
+            .expect("the component is the audio processor");
+        let controller = component
+            .cast::<IEditController>()
+            .expect("the component is its own edit controller");
+
+        let strategy = (0..controller.getParameterCount())
+            .find_map(|index| {
+                let mut info: ParameterInfo = std::mem::zeroed();
+                assert_eq!(controller.getParameterInfo(index, &mut info), kResultOk);
+                (title(&info) == "Strategy").then_some(info.id)
+            })
+            .expect("a Strategy parameter");
+        let variants = rtcb::Strategy::ALL.len();
+        let normalized = |index: usize| index as f64 / (variants - 1) as f64;
+        assert_eq!(
+            controller.getParamNormalized(strategy),
+            normalized(rtcb::Strategy::Mailbox.index()),
+            "Mailbox by default"
+        );
+
+        let mut setup = ProcessSetup {
+            processMode: kRealtime as i32,
+            symbolicSampleSize: kSample32 as i32,
+            maxSamplesPerBlock: BLOCK as i32,
+            sampleRate: 48_000.0,
+        };
+        assert_eq!(processor.setupProcessing(&mut setup), kResultOk);
+        for direction in [kInput, kOutput] {
+            assert_eq!(
+                component.activateBus(kEvent as i32, direction as i32, 0, 1),
+                kResultOk
+            );
+        }
+        assert_eq!(component.setActive(1), kResultOk);
+        assert_eq!(processor.setProcessing(1), kResultOk);
+
+        let mut rng = Rng::new(3);
+        let mut notes_checked = 0;
+        let mut changes = 0;
+        for block in 0..BLOCKS {
+            let mut input = vec![vec![0f32; BLOCK]; 2];
+            for sample in input.iter_mut().flatten() {
+                *sample = f32::from_bits(rng.next_u64() as u32);
+            }
+            let mut output = vec![vec![0f32; BLOCK]; 2];
+            let mut input_ptrs: Vec<*mut f32> = input.iter_mut().map(|c| c.as_mut_ptr()).collect();
+            let mut output_ptrs: Vec<*mut f32> =
+                output.iter_mut().map(|c| c.as_mut_ptr()).collect();
+            let bus = |ptrs: &mut Vec<*mut f32>| AudioBusBuffers {
+                numChannels: 2,
+                silenceFlags: 0,
+                __field0: AudioBusBuffers__type0 {
+                    channelBuffers32: ptrs.as_mut_ptr(),
+                },
+            };
+            let mut inputs = bus(&mut input_ptrs);
+            let mut outputs = bus(&mut output_ptrs);
+
+            // Up to 24 notes at sorted offsets, each with its own note id.
+            let count = rng.below(25) as usize;
+            let mut offsets: Vec<i32> =
+                (0..count).map(|_| rng.below(BLOCK as u64) as i32).collect();
+            offsets.sort_unstable();
+            let sent: Vec<Event> = offsets
+                .iter()
+                .enumerate()
+                .map(|(i, &offset)| {
+                    note_event(
+                        rng.percent(50),
+                        offset,
+                        rng.below(16) as i16,
+                        rng.below(128) as i16,
+                        (1 + rng.below(127)) as f32 / 127.0,
+                        (block * 32 + i) as i32,
+                    )
+                })
+                .collect();
+            let input_events = EventList::new(sent.clone());
+            let output_events = EventList::new(Vec::with_capacity(64));
+
+            // Every 20 blocks, a strategy change at a random offset.
+            let target = (block % 20 == 0).then(|| (block / 20 + 1) % variants);
+            let param_changes = ComWrapper::new(ParamChanges {
+                queues: target
+                    .map(|index| {
+                        ComWrapper::new(ParamQueue {
+                            id: strategy,
+                            points: vec![(rng.below(BLOCK as u64) as i32, normalized(index))],
+                        })
+                    })
+                    .into_iter()
+                    .collect(),
+            });
+
+            let input_list = input_events.to_com_ptr::<IEventList>().unwrap();
+            let output_list = output_events.to_com_ptr::<IEventList>().unwrap();
+            let param_list = param_changes.to_com_ptr::<IParameterChanges>().unwrap();
+            let mut data = ProcessData {
+                processMode: kRealtime as i32,
+                symbolicSampleSize: kSample32 as i32,
+                numSamples: BLOCK as i32,
+                numInputs: 1,
+                numOutputs: 1,
+                inputs: &mut inputs,
+                outputs: &mut outputs,
+                inputParameterChanges: param_list.as_ptr(),
+                outputParameterChanges: null_mut(),
+                inputEvents: input_list.as_ptr(),
+                outputEvents: output_list.as_ptr(),
+                processContext: null_mut(),
+            };
+            assert_eq!(processor.process(&mut data), kResultOk, "block {block}");
+
+            for (channel, (out, sent)) in output.iter().zip(&input).enumerate() {
+                let same = out
+                    .iter()
+                    .zip(sent)
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(same, "block {block}: channel {channel} passes bit for bit");
+            }
+            let received = output_events.events();
+            let expected: Vec<_> = sent
+                .iter()
+                .map(note_fields)
+                .map(|(on, offset, channel, pitch, velocity, _id)| {
+                    let id = nice_plug_vst3_note_id(channel, pitch);
+                    (on, offset, channel, pitch, velocity, id)
+                })
+                .collect();
+            assert_eq!(
+                received.iter().map(note_fields).collect::<Vec<_>>(),
+                expected,
+                "block {block}: every note comes back unchanged (but for its id), in order"
+            );
+            notes_checked += received.len();
+            if let Some(index) = target {
+                assert_eq!(
+                    controller.getParamNormalized(strategy),
+                    normalized(index),
+                    "block {block}: the strategy change arrived"
+                );
+                changes += 1;
+            }
+        }
+        eprintln!(
+            "VST3: {BLOCKS} blocks, {notes_checked} notes checked, {changes} strategy changes"
+        );
+        assert!(notes_checked > BLOCKS * 5);
+        assert_eq!(changes, BLOCKS / 20);
+
+        assert_eq!(processor.setProcessing(0), kResultOk);
+        assert_eq!(component.setActive(0), kResultOk);
+        assert_eq!(component.terminate(), kResultOk);
+        drop(controller);
+        drop(processor);
         drop(component);
         drop(factory2);
         drop(factory);
