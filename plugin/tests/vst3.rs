@@ -1,12 +1,15 @@
 //! The VST3 side of the built library, driven the way a VST3 host drives it:
 //! - the factory describes the plugin with its stable class id and categories, and a component
 //!   instantiates with the documented buses;
-//! - the component processes through `IAudioProcessor`: audio passes bit for bit, every note
+//! - the component processes through `IAudioProcessor`: audio passes bit for bit; every note
 //!   event comes back on the output event list at its sample offset (with the note id nice-plug
-//!   0.4.2 makes up for every outgoing VST3 note, see [`nice_plug_vst3_note_id`]), and `strategy` changes
-//!   arrive as parameter changes (the host side's event and parameter lists are COM objects
-//!   written here, called by the plugin from inside `process()`, so they never allocate there:
-//!   the debug build runs `process()` under nice-plug's allocation guard).
+//!   0.4.2 makes up for every outgoing VST3 note, see [`nice_plug_vst3_note_id`]); MIDI
+//!   controllers, channel pressure and pitch bend, sent as changes of the parameters the plugin's
+//!   `IMidiMapping` names, come back as MIDI controller events; and `strategy` changes
+//!   arrive as parameter changes. The host side's event and parameter lists are COM objects
+//!   written here; the plugin calls them from inside `process()`, so, like a real host's, they
+//!   do not allocate there. (The debug build's allocation guard watches the plugin library's own
+//!   allocator: it checks the plugin's code on this path, not these host-side lists.)
 
 mod host;
 
@@ -16,16 +19,18 @@ use std::sync::{Mutex, MutexGuard};
 
 use host::traffic::Rng;
 use vst3::Steinberg::Vst::BusDirections_::{kInput, kOutput};
-use vst3::Steinberg::Vst::Event_::EventTypes_::{kNoteOffEvent, kNoteOnEvent};
+use vst3::Steinberg::Vst::Event_::EventTypes_::{
+    kLegacyMIDICCOutEvent, kNoteOffEvent, kNoteOnEvent,
+};
 use vst3::Steinberg::Vst::MediaTypes_::{kAudio, kEvent};
 use vst3::Steinberg::Vst::ProcessModes_::kRealtime;
 use vst3::Steinberg::Vst::SymbolicSampleSizes_::kSample32;
 use vst3::Steinberg::Vst::{
     AudioBusBuffers, AudioBusBuffers__type0, BusInfo, Event, Event__type0, IAudioProcessor,
     IAudioProcessorTrait, IComponent, IComponentTrait, IComponent_iid, IEditController,
-    IEditControllerTrait, IEventList, IEventListTrait, IParamValueQueue, IParamValueQueueTrait,
-    IParameterChanges, IParameterChangesTrait, NoteOffEvent, NoteOnEvent, ParamID, ParamValue,
-    ParameterInfo, ProcessData, ProcessSetup,
+    IEditControllerTrait, IEventList, IEventListTrait, IMidiMapping, IMidiMappingTrait,
+    IParamValueQueue, IParamValueQueueTrait, IParameterChanges, IParameterChangesTrait,
+    NoteOffEvent, NoteOnEvent, ParamID, ParamValue, ParameterInfo, ProcessData, ProcessSetup,
 };
 use vst3::Steinberg::{
     int32, kInvalidArgument, kResultFalse, kResultOk, tresult, IPluginBaseTrait, IPluginFactory,
@@ -118,8 +123,8 @@ fn vst3_factory_and_component_describe_the_plugin() {
 }
 
 /// The host's event list for one block: the input events, or room for the plugin's output
-/// events. `addEvent` never grows it (the plugin calls it inside `process()`, where the debug
-/// build forbids allocation): a full list refuses the event, as a host's fixed-size list does.
+/// events. `addEvent` never grows it (the plugin calls it inside `process()`, on the audio
+/// thread): a full list refuses the event, as a host's fixed-size list does.
 struct EventList {
     events: Mutex<Vec<Event>>,
 }
@@ -275,33 +280,44 @@ fn note_event(on: bool, offset: i32, channel: i16, pitch: i16, velocity: f32, id
     event
 }
 
-/// What a note event carries: (on?, sample offset, channel, pitch, velocity bits, note id).
-fn note_fields(event: &Event) -> (bool, i32, i16, i16, u32, i32) {
-    // SAFETY: the union member read is the one `type` names.
-    unsafe {
-        if event.r#type == kNoteOnEvent as u16 {
-            let n = event.__field0.noteOn;
-            let (channel, pitch, velocity, id) = (n.channel, n.pitch, n.velocity, n.noteId);
-            (
-                true,
-                event.sampleOffset,
-                channel,
-                pitch,
-                velocity.to_bits(),
-                id,
-            )
-        } else {
-            assert_eq!(event.r#type, kNoteOffEvent as u16, "only notes are sent");
-            let n = event.__field0.noteOff;
-            let (channel, pitch, velocity, id) = (n.channel, n.pitch, n.velocity, n.noteId);
-            (
-                false,
-                event.sampleOffset,
-                channel,
-                pitch,
-                velocity.to_bits(),
-                id,
-            )
+/// What an event carries, comparable.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fields {
+    /// A note on (`true`) or off: offset, channel, pitch, velocity bits, note id.
+    Note(bool, i32, i16, i16, u32, i32),
+    /// A MIDI controller (VST3's legacy "MIDI CC out", also carrying channel pressure as
+    /// control 128 and pitch bend as 129): offset, control, channel, value, second value.
+    Controller(i32, u8, i8, i8, i8),
+}
+
+impl Fields {
+    fn of(event: &Event) -> Fields {
+        let offset = event.sampleOffset;
+        // SAFETY: the union member read is the one `type` names.
+        unsafe {
+            match u32::from(event.r#type) {
+                t if t == kNoteOnEvent => {
+                    let n = event.__field0.noteOn;
+                    let (channel, pitch, velocity, id) = (n.channel, n.pitch, n.velocity, n.noteId);
+                    Fields::Note(true, offset, channel, pitch, velocity.to_bits(), id)
+                }
+                t if t == kNoteOffEvent => {
+                    let n = event.__field0.noteOff;
+                    let (channel, pitch, velocity, id) = (n.channel, n.pitch, n.velocity, n.noteId);
+                    Fields::Note(false, offset, channel, pitch, velocity.to_bits(), id)
+                }
+                t if t == kLegacyMIDICCOutEvent => {
+                    let cc = event.__field0.midiCCOut;
+                    Fields::Controller(offset, cc.controlNumber, cc.channel, cc.value, cc.value2)
+                }
+                other => panic!("unexpected event type {other}"),
+            }
+        }
+    }
+
+    fn offset(&self) -> i32 {
+        match *self {
+            Fields::Note(_, offset, ..) | Fields::Controller(offset, ..) => offset,
         }
     }
 }
@@ -355,6 +371,17 @@ fn vst3_processes_audio_notes_and_strategy_changes() {
             .cast::<IEditController>()
             .expect("the component is its own edit controller");
 
+        // MIDI controllers reach a VST3 plugin as parameter changes on the parameters its MIDI
+        // mapping names (one per channel and controller; 128 is channel pressure, 129 pitch bend).
+        let mapping = component
+            .cast::<IMidiMapping>()
+            .expect("the component maps MIDI controllers");
+        let controller_param = |channel: i16, control: i16| {
+            let mut id: ParamID = 0;
+            let found = mapping.getMidiControllerAssignment(0, channel, control, &mut id);
+            assert_eq!(found, kResultOk, "channel {channel}, controller {control}");
+            id
+        };
         let strategy = (0..controller.getParameterCount())
             .find_map(|index| {
                 let mut info: ParameterInfo = std::mem::zeroed();
@@ -387,7 +414,7 @@ fn vst3_processes_audio_notes_and_strategy_changes() {
         assert_eq!(processor.setProcessing(1), kResultOk);
 
         let mut rng = Rng::new(3);
-        let mut notes_checked = 0;
+        let mut events_checked = 0;
         let mut changes = 0;
         for block in 0..BLOCKS {
             let mut input = vec![vec![0f32; BLOCK]; 2];
@@ -428,21 +455,59 @@ fn vst3_processes_audio_notes_and_strategy_changes() {
                 })
                 .collect();
             let input_events = EventList::new(sent.clone());
+
+            // Up to 3 controllers (CCs, channel pressure, pitch bend) with 1 or 2 values each,
+            // at sorted offsets; values on the 7-bit (14-bit for pitch bend) grid, which VST3's
+            // output event carries exactly.
+            let mut queues = Vec::new();
+            let mut controller_events = Vec::new();
+            let mut used = Vec::new();
+            for _ in 0..rng.below(4) {
+                let channel = rng.below(16) as i16;
+                let control = rng.below(130) as i16;
+                if used.contains(&(channel, control)) {
+                    continue;
+                }
+                used.push((channel, control));
+                let mut points: Vec<(i32, f64)> = Vec::new();
+                let mut times: Vec<i32> = (0..1 + rng.below(2))
+                    .map(|_| rng.below(BLOCK as u64) as i32)
+                    .collect();
+                times.sort_unstable();
+                for offset in times {
+                    let (value, expected) = if control == 129 {
+                        let step = rng.below(1 << 14) as i32;
+                        let bytes = ((step & 0x7f) as i8, (step >> 7) as i8);
+                        (f64::from(step) / f64::from((1 << 14) - 1), bytes)
+                    } else {
+                        let step = rng.below(128) as i8;
+                        (f64::from(step) / 127.0, (step, 0))
+                    };
+                    points.push((offset, value));
+                    controller_events.push(Fields::Controller(
+                        offset,
+                        control as u8,
+                        channel as i8,
+                        expected.0,
+                        expected.1,
+                    ));
+                }
+                queues.push(ComWrapper::new(ParamQueue {
+                    id: controller_param(channel, control),
+                    points,
+                }));
+            }
             let output_events = EventList::new(Vec::with_capacity(64));
 
             // Every 20 blocks, a strategy change at a random offset.
             let target = (block % 20 == 0).then(|| (block / 20 + 1) % variants);
-            let param_changes = ComWrapper::new(ParamChanges {
-                queues: target
-                    .map(|index| {
-                        ComWrapper::new(ParamQueue {
-                            id: strategy,
-                            points: vec![(rng.below(BLOCK as u64) as i32, normalized(index))],
-                        })
-                    })
-                    .into_iter()
-                    .collect(),
-            });
+            if let Some(index) = target {
+                queues.push(ComWrapper::new(ParamQueue {
+                    id: strategy,
+                    points: vec![(rng.below(BLOCK as u64) as i32, normalized(index))],
+                }));
+            }
+            let param_changes = ComWrapper::new(ParamChanges { queues });
 
             let input_list = input_events.to_com_ptr::<IEventList>().unwrap();
             let output_list = output_events.to_com_ptr::<IEventList>().unwrap();
@@ -470,21 +535,25 @@ fn vst3_processes_audio_notes_and_strategy_changes() {
                     .all(|(a, b)| a.to_bits() == b.to_bits());
                 assert!(same, "block {block}: channel {channel} passes bit for bit");
             }
-            let received = output_events.events();
-            let expected: Vec<_> = sent
-                .iter()
-                .map(note_fields)
-                .map(|(on, offset, channel, pitch, velocity, _id)| {
+            // What comes back: the controllers (the wrapper reads parameter changes first), then
+            // the notes, in time order (a stable sort, as the wrapper merges them), each note
+            // with nice-plug's made-up id.
+            let notes = sent.iter().map(Fields::of).map(|fields| match fields {
+                Fields::Note(on, offset, channel, pitch, velocity, _id) => {
                     let id = nice_plug_vst3_note_id(channel, pitch);
-                    (on, offset, channel, pitch, velocity, id)
-                })
-                .collect();
+                    Fields::Note(on, offset, channel, pitch, velocity, id)
+                }
+                other => other,
+            });
+            let mut expected: Vec<Fields> = controller_events.into_iter().chain(notes).collect();
+            expected.sort_by_key(Fields::offset);
+            let received: Vec<Fields> = output_events.events().iter().map(Fields::of).collect();
             assert_eq!(
-                received.iter().map(note_fields).collect::<Vec<_>>(),
-                expected,
-                "block {block}: every note comes back unchanged (but for its id), in order"
+                received, expected,
+                "block {block}: every note and controller comes back (notes but for their \
+                 ids), in order"
             );
-            notes_checked += received.len();
+            events_checked += received.len();
             if let Some(index) = target {
                 assert_eq!(
                     controller.getParamNormalized(strategy),
@@ -495,14 +564,15 @@ fn vst3_processes_audio_notes_and_strategy_changes() {
             }
         }
         eprintln!(
-            "VST3: {BLOCKS} blocks, {notes_checked} notes checked, {changes} strategy changes"
+            "VST3: {BLOCKS} blocks, {events_checked} events checked, {changes} strategy changes"
         );
-        assert!(notes_checked > BLOCKS * 5);
+        assert!(events_checked > BLOCKS * 5);
         assert_eq!(changes, BLOCKS / 20);
 
         assert_eq!(processor.setProcessing(0), kResultOk);
         assert_eq!(component.setActive(0), kResultOk);
         assert_eq!(component.terminate(), kResultOk);
+        drop(mapping);
         drop(controller);
         drop(processor);
         drop(component);
