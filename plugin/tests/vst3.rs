@@ -56,35 +56,95 @@ fn text(chars: &[c_char]) -> String {
         .to_owned()
 }
 
+/// The plugin's VST3 module, loaded as a host loads it on Linux: `ModuleEntry`, then the
+/// factory from `GetPluginFactory`; [`unload`](Module::unload) releases the factory and calls
+/// `ModuleExit`.
+struct Module {
+    library: libloading::Library,
+    factory: ComPtr<IPluginFactory>,
+}
+
+impl Module {
+    fn load() -> Module {
+        // SAFETY: the library is the plugin this crate builds (see `host::plugin_library`); the
+        // signatures are the VST3 module entry points of Linux (`ModuleEntry`) and every
+        // platform (`GetPluginFactory`).
+        unsafe {
+            let library = libloading::Library::new(host::plugin_library()).expect("loads");
+            let module_entry = library
+                .get::<extern "C" fn(*mut c_void) -> bool>(b"ModuleEntry")
+                .expect("ModuleEntry is exported");
+            let get_factory = library
+                .get::<extern "system" fn() -> *mut c_void>(b"GetPluginFactory")
+                .expect("GetPluginFactory is exported");
+            assert!(module_entry(null_mut()));
+            let factory =
+                ComPtr::from_raw(get_factory() as *mut IPluginFactory).expect("a factory");
+            Module { library, factory }
+        }
+    }
+
+    /// The factory's one class.
+    fn class(&self) -> PClassInfo2 {
+        let factory2 = self
+            .factory
+            .cast::<IPluginFactory2>()
+            .expect("IPluginFactory2");
+        // SAFETY: `PClassInfo2` is plain data, filled in by the factory.
+        unsafe {
+            let mut class: PClassInfo2 = std::mem::zeroed();
+            assert_eq!(factory2.getClassInfo2(0, &mut class), kResultOk);
+            class
+        }
+    }
+
+    /// A new component of the plugin's class, initialized (without a host context).
+    fn component(&self) -> ComPtr<IComponent> {
+        let class = self.class();
+        // SAFETY: the factory creates the class it lists, as the interface asked for.
+        unsafe {
+            let mut object = null_mut();
+            let created = self.factory.createInstance(
+                class.cid.as_ptr(),
+                IComponent_iid.as_ptr(),
+                &mut object,
+            );
+            assert_eq!(created, kResultOk);
+            let component = ComPtr::from_raw(object as *mut IComponent).expect("a component");
+            assert_eq!(component.initialize(null_mut()), kResultOk);
+            component
+        }
+    }
+
+    /// Releases the factory and leaves the module (every component must be gone).
+    fn unload(self) {
+        drop(self.factory);
+        // SAFETY: `ModuleExit` is the Linux module exit point, called once after `ModuleEntry`.
+        unsafe {
+            let module_exit = self
+                .library
+                .get::<extern "C" fn() -> bool>(b"ModuleExit")
+                .expect("ModuleExit is exported");
+            assert!(module_exit());
+        }
+    }
+}
+
 #[test]
 fn vst3_factory_and_component_describe_the_plugin() {
     let _one_at_a_time = one_at_a_time();
-    // SAFETY: the library is the plugin this crate builds (see `host::plugin_library`).
-    let library = unsafe { libloading::Library::new(host::plugin_library()) }.expect("loads");
-    // SAFETY: the signatures are the VST3 module entry points of Linux (`ModuleEntry`,
-    // `ModuleExit`) and every platform (`GetPluginFactory`); the calls follow the SDK's order.
+    let module = Module::load();
+    // SAFETY: VST3 calls on the module's factory and component, in the SDK's order; the info
+    // structures are plain data the plugin fills in.
     unsafe {
-        let module_entry = library
-            .get::<extern "C" fn(*mut c_void) -> bool>(b"ModuleEntry")
-            .expect("ModuleEntry is exported");
-        let module_exit = library
-            .get::<extern "C" fn() -> bool>(b"ModuleExit")
-            .expect("ModuleExit is exported");
-        let get_factory = library
-            .get::<extern "system" fn() -> *mut c_void>(b"GetPluginFactory")
-            .expect("GetPluginFactory is exported");
-        assert!(module_entry(null_mut()));
-        let factory = ComPtr::from_raw(get_factory() as *mut IPluginFactory).expect("a factory");
-
+        let factory = &module.factory;
         let mut info: PFactoryInfo = std::mem::zeroed();
         assert_eq!(factory.getFactoryInfo(&mut info), kResultOk);
         assert_eq!(text(&info.vendor), env!("CARGO_PKG_AUTHORS"));
         assert_eq!(text(&info.url), env!("CARGO_PKG_HOMEPAGE"));
 
         assert_eq!(factory.countClasses(), 1);
-        let factory2 = factory.cast::<IPluginFactory2>().expect("IPluginFactory2");
-        let mut class: PClassInfo2 = std::mem::zeroed();
-        assert_eq!(factory2.getClassInfo2(0, &mut class), kResultOk);
+        let class = module.class();
         let cid: [u8; 16] = std::mem::transmute(class.cid);
         assert_eq!(&cid, b"RtcbListenRelay1", "the class id never changes");
         assert_eq!(text(&class.category), "Audio Module Class");
@@ -93,12 +153,7 @@ fn vst3_factory_and_component_describe_the_plugin() {
         assert_eq!(text(&class.vendor), env!("CARGO_PKG_AUTHORS"));
         assert_eq!(text(&class.version), env!("CARGO_PKG_VERSION"));
 
-        let mut object = null_mut();
-        let created =
-            factory.createInstance(class.cid.as_ptr(), IComponent_iid.as_ptr(), &mut object);
-        assert_eq!(created, kResultOk);
-        let component = ComPtr::from_raw(object as *mut IComponent).expect("a component");
-        assert_eq!(component.initialize(null_mut()), kResultOk);
+        let component = module.component();
         // Stereo in and out (the default layout), one event bus each way.
         let bus = |media, direction| {
             let mut info: BusInfo = std::mem::zeroed();
@@ -115,11 +170,8 @@ fn vst3_factory_and_component_describe_the_plugin() {
         assert_eq!(component.getBusCount(kEvent as i32, kInput as i32), 1);
         assert_eq!(component.getBusCount(kEvent as i32, kOutput as i32), 1);
         assert_eq!(component.terminate(), kResultOk);
-        drop(component);
-        drop(factory2);
-        drop(factory);
-        assert!(module_exit());
     }
+    module.unload();
 }
 
 /// The host's event list for one block: the input events, or room for the plugin's output
@@ -339,31 +391,12 @@ fn vst3_processes_audio_notes_and_strategy_changes() {
     const BLOCK: usize = 512;
     const BLOCKS: usize = 400;
     let _one_at_a_time = one_at_a_time();
-    // SAFETY: the library is the plugin this crate builds (see `host::plugin_library`).
-    let library = unsafe { libloading::Library::new(host::plugin_library()) }.expect("loads");
-    // SAFETY: the VST3 module entry points and interfaces, called in the order the SDK
-    // documents for a host: create, initialize, set up, activate, process, and back.
+    let module = Module::load();
+    // SAFETY: VST3 calls on the module's component, in the order the SDK documents for a host:
+    // set up, activate, process, and back; the structures passed are plain data that outlive
+    // each call.
     unsafe {
-        let module_entry = library
-            .get::<extern "C" fn(*mut c_void) -> bool>(b"ModuleEntry")
-            .expect("ModuleEntry is exported");
-        let module_exit = library
-            .get::<extern "C" fn() -> bool>(b"ModuleExit")
-            .expect("ModuleExit is exported");
-        let get_factory = library
-            .get::<extern "system" fn() -> *mut c_void>(b"GetPluginFactory")
-            .expect("GetPluginFactory is exported");
-        assert!(module_entry(null_mut()));
-        let factory = ComPtr::from_raw(get_factory() as *mut IPluginFactory).expect("a factory");
-        let factory2 = factory.cast::<IPluginFactory2>().expect("IPluginFactory2");
-        let mut class: PClassInfo2 = std::mem::zeroed();
-        assert_eq!(factory2.getClassInfo2(0, &mut class), kResultOk);
-        let mut object = null_mut();
-        let created =
-            factory.createInstance(class.cid.as_ptr(), IComponent_iid.as_ptr(), &mut object);
-        assert_eq!(created, kResultOk);
-        let component = ComPtr::from_raw(object as *mut IComponent).expect("a component");
-        assert_eq!(component.initialize(null_mut()), kResultOk);
+        let component = module.component();
         let processor = component
             .cast::<IAudioProcessor>()
             .expect("the component is the audio processor");
@@ -572,12 +605,6 @@ fn vst3_processes_audio_notes_and_strategy_changes() {
         assert_eq!(processor.setProcessing(0), kResultOk);
         assert_eq!(component.setActive(0), kResultOk);
         assert_eq!(component.terminate(), kResultOk);
-        drop(mapping);
-        drop(controller);
-        drop(processor);
-        drop(component);
-        drop(factory2);
-        drop(factory);
-        assert!(module_exit());
     }
+    module.unload();
 }
