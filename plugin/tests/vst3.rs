@@ -1,6 +1,8 @@
 //! The VST3 side of the built library, driven the way a VST3 host drives it:
 //! - the factory describes the plugin with its stable class id and categories, and a component
 //!   instantiates with the documented buses;
+//! - a component's state (`IComponent::getState`) loads into a fresh component with the same
+//!   parameter values; a truncated or garbage state is refused and changes nothing;
 //! - the component processes through `IAudioProcessor`: audio passes bit for bit; every note
 //!   event comes back on the output event list at its sample offset (with the note id nice-plug
 //!   0.4.2 makes up for every outgoing VST3 note, see [`nice_plug_vst3_note_id`]); MIDI
@@ -18,6 +20,7 @@ use std::ptr::null_mut;
 use std::sync::{Mutex, MutexGuard};
 
 use host::traffic::Rng;
+use vst3::Steinberg::IBStream_::IStreamSeekMode_::{kIBSeekCur, kIBSeekEnd, kIBSeekSet};
 use vst3::Steinberg::Vst::BusDirections_::{kInput, kOutput};
 use vst3::Steinberg::Vst::Event_::EventTypes_::{
     kLegacyMIDICCOutEvent, kNoteOffEvent, kNoteOnEvent,
@@ -33,8 +36,9 @@ use vst3::Steinberg::Vst::{
     NoteOffEvent, NoteOnEvent, ParamID, ParamValue, ParameterInfo, ProcessData, ProcessSetup,
 };
 use vst3::Steinberg::{
-    int32, kInvalidArgument, kResultFalse, kResultOk, tresult, IPluginBaseTrait, IPluginFactory,
-    IPluginFactory2, IPluginFactory2Trait, IPluginFactoryTrait, PClassInfo2, PFactoryInfo,
+    int32, int64, kInvalidArgument, kResultFalse, kResultOk, tresult, IBStream, IBStreamTrait,
+    IPluginBaseTrait, IPluginFactory, IPluginFactory2, IPluginFactory2Trait, IPluginFactoryTrait,
+    PClassInfo2, PFactoryInfo,
 };
 use vst3::{Class, ComPtr, ComWrapper};
 
@@ -415,13 +419,7 @@ fn vst3_processes_audio_notes_and_strategy_changes() {
             assert_eq!(found, kResultOk, "channel {channel}, controller {control}");
             id
         };
-        let strategy = (0..controller.getParameterCount())
-            .find_map(|index| {
-                let mut info: ParameterInfo = std::mem::zeroed();
-                assert_eq!(controller.getParameterInfo(index, &mut info), kResultOk);
-                (title(&info) == "Strategy").then_some(info.id)
-            })
-            .expect("a Strategy parameter");
+        let strategy = param_id(&controller, "Strategy");
         let variants = rtcb::Strategy::ALL.len();
         let normalized = |index: usize| index as f64 / (variants - 1) as f64;
         assert_eq!(
@@ -605,6 +603,210 @@ fn vst3_processes_audio_notes_and_strategy_changes() {
         assert_eq!(processor.setProcessing(0), kResultOk);
         assert_eq!(component.setActive(0), kResultOk);
         assert_eq!(component.terminate(), kResultOk);
+    }
+    module.unload();
+}
+
+/// A host's memory stream (`IBStream`): what a component saves, or what it is given to load.
+struct MemoryStream {
+    /// The bytes, and the read/write position.
+    inner: Mutex<(Vec<u8>, usize)>,
+}
+
+impl MemoryStream {
+    fn new(bytes: Vec<u8>) -> ComWrapper<Self> {
+        ComWrapper::new(Self {
+            inner: Mutex::new((bytes, 0)),
+        })
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        self.inner.lock().unwrap().0.clone()
+    }
+}
+
+impl Class for MemoryStream {
+    type Interfaces = (IBStream,);
+}
+
+impl IBStreamTrait for MemoryStream {
+    unsafe fn read(&self, buffer: *mut c_void, num_bytes: int32, num_read: *mut int32) -> tresult {
+        let mut inner = self.inner.lock().unwrap();
+        let (bytes, position) = &mut *inner;
+        let count = usize::try_from(num_bytes)
+            .unwrap_or(0)
+            .min(bytes.len() - *position);
+        // SAFETY: the caller passes room for `num_bytes` bytes.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes[*position..].as_ptr(), buffer as *mut u8, count);
+        }
+        *position += count;
+        if !num_read.is_null() {
+            // SAFETY: the caller passes a valid place for the count, or null.
+            unsafe { *num_read = count as int32 };
+        }
+        kResultOk
+    }
+
+    unsafe fn write(
+        &self,
+        buffer: *mut c_void,
+        num_bytes: int32,
+        num_written: *mut int32,
+    ) -> tresult {
+        let mut inner = self.inner.lock().unwrap();
+        let (bytes, position) = &mut *inner;
+        let count = usize::try_from(num_bytes).unwrap_or(0);
+        // SAFETY: the caller passes `num_bytes` readable bytes.
+        let written = unsafe { std::slice::from_raw_parts(buffer as *const u8, count) };
+        let end = *position + count;
+        if bytes.len() < end {
+            bytes.resize(end, 0);
+        }
+        bytes[*position..end].copy_from_slice(written);
+        *position = end;
+        if !num_written.is_null() {
+            // SAFETY: the caller passes a valid place for the count, or null.
+            unsafe { *num_written = count as int32 };
+        }
+        kResultOk
+    }
+
+    unsafe fn seek(&self, pos: int64, mode: int32, result: *mut int64) -> tresult {
+        let mut inner = self.inner.lock().unwrap();
+        let (bytes, position) = &mut *inner;
+        let base = match mode as u32 {
+            m if m == kIBSeekSet => 0,
+            m if m == kIBSeekCur => *position as int64,
+            m if m == kIBSeekEnd => bytes.len() as int64,
+            _ => return kInvalidArgument,
+        };
+        let Some(target) = base
+            .checked_add(pos)
+            .filter(|t| (0..=bytes.len() as int64).contains(t))
+        else {
+            return kInvalidArgument;
+        };
+        *position = target as usize;
+        if !result.is_null() {
+            // SAFETY: the caller passes a valid place for the position, or null.
+            unsafe { *result = target };
+        }
+        kResultOk
+    }
+
+    unsafe fn tell(&self, pos: *mut int64) -> tresult {
+        if pos.is_null() {
+            return kInvalidArgument;
+        }
+        // SAFETY: checked above.
+        unsafe { *pos = self.inner.lock().unwrap().1 as int64 };
+        kResultOk
+    }
+}
+
+/// The id and normalized value of every parameter the controller lists (the MIDI controller
+/// parameters of the plugin's MIDI mapping included).
+fn normalized_values(controller: &ComPtr<IEditController>) -> Vec<(ParamID, ParamValue)> {
+    // SAFETY: plain VST3 calls; `ParameterInfo` is plain data the plugin fills in.
+    unsafe {
+        (0..controller.getParameterCount())
+            .map(|index| {
+                let mut info: ParameterInfo = std::mem::zeroed();
+                assert_eq!(controller.getParameterInfo(index, &mut info), kResultOk);
+                (info.id, controller.getParamNormalized(info.id))
+            })
+            .collect()
+    }
+}
+
+/// The id of the parameter titled `name`.
+fn param_id(controller: &ComPtr<IEditController>, name: &str) -> ParamID {
+    // SAFETY: plain VST3 calls; `ParameterInfo` is plain data the plugin fills in.
+    unsafe {
+        (0..controller.getParameterCount())
+            .find_map(|index| {
+                let mut info: ParameterInfo = std::mem::zeroed();
+                assert_eq!(controller.getParameterInfo(index, &mut info), kResultOk);
+                (title(&info) == name).then_some(info.id)
+            })
+            .unwrap_or_else(|| panic!("a parameter titled {name}"))
+    }
+}
+
+#[test]
+fn vst3_state_round_trips_into_a_fresh_component_and_bad_state_is_refused() {
+    let _one_at_a_time = one_at_a_time();
+    let module = Module::load();
+    // SAFETY: VST3 calls on the module's components, as a host saves and restores a project.
+    unsafe {
+        let original = module.component();
+        let controller = original
+            .cast::<IEditController>()
+            .expect("the component is its own edit controller");
+        let trap = rtcb::Strategy::Trap.index() as f64 / (rtcb::Strategy::ALL.len() - 1) as f64;
+        // (The rate snaps to its 0.25 notes/s steps, so its value is read back, not compared.)
+        for (name, value) in [
+            ("Strategy", trap),
+            ("Demo pattern", 1.0),
+            ("Demo rate", 0.25),
+        ] {
+            let id = param_id(&controller, name);
+            assert_eq!(controller.setParamNormalized(id, value), kResultOk);
+            if name != "Demo rate" {
+                assert_eq!(controller.getParamNormalized(id), value, "{name}");
+            }
+        }
+        let saved_values = normalized_values(&controller);
+        let saved = MemoryStream::new(Vec::new());
+        let stream = saved.to_com_ptr::<IBStream>().unwrap();
+        assert_eq!(original.getState(stream.as_ptr()), kResultOk);
+        let state = saved.bytes();
+        assert!(!state.is_empty());
+
+        // A fresh component (a project being opened) takes the state: same values everywhere.
+        let fresh = module.component();
+        let fresh_controller = fresh.cast::<IEditController>().unwrap();
+        let defaults = normalized_values(&fresh_controller);
+        assert_ne!(defaults, saved_values, "the test changes something");
+        let load = |component: &ComPtr<IComponent>, bytes: &[u8]| {
+            let stream = MemoryStream::new(bytes.to_vec());
+            component.setState(stream.to_com_ptr::<IBStream>().unwrap().as_ptr())
+        };
+        assert_eq!(load(&fresh, &state), kResultOk);
+        assert_eq!(normalized_values(&fresh_controller), saved_values);
+        // Saving again gives the same bytes.
+        let again = MemoryStream::new(Vec::new());
+        assert_eq!(
+            fresh.getState(again.to_com_ptr::<IBStream>().unwrap().as_ptr()),
+            kResultOk
+        );
+        assert_eq!(again.bytes(), state);
+
+        // Truncated or garbage state: refused, nothing changes.
+        let other = module.component();
+        let other_controller = other.cast::<IEditController>().unwrap();
+        for cut in [0, 1, state.len() / 2, state.len() - 1] {
+            assert_eq!(
+                load(&other, &state[..cut]),
+                kResultFalse,
+                "cut to {cut} bytes"
+            );
+            assert_eq!(
+                normalized_values(&other_controller),
+                defaults,
+                "cut to {cut}"
+            );
+        }
+        assert_eq!(load(&other, b"\xff\x00 not json"), kResultFalse);
+        assert_eq!(normalized_values(&other_controller), defaults);
+        // And it still takes a good state afterwards.
+        assert_eq!(load(&other, &state), kResultOk);
+        assert_eq!(normalized_values(&other_controller), saved_values);
+
+        for component in [&original, &fresh, &other] {
+            assert_eq!(component.terminate(), kResultOk);
+        }
     }
     module.unload();
 }
