@@ -11,7 +11,6 @@
 
 mod host;
 
-use std::sync::{Mutex, MutexGuard};
 use std::thread;
 
 use clap_sys::process::CLAP_PROCESS_CONTINUE_IF_NOT_QUIET;
@@ -19,26 +18,8 @@ use host::events::{Ev, NoteKind};
 use host::memory::Memory;
 use host::storm::{dense_block, INPUT_EVENT_CAPACITY};
 use host::traffic::{merge, random_block, DemoRun, Rng};
-use host::{AudioMode, AudioThread, Plugin};
+use host::{one_at_a_time, state_with_params, AudioMode, AudioThread, Plugin};
 use rtcb::Strategy;
-
-/// The tests here run one at a time: one of them measures the process's heap, which the
-/// others would move.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    // A test that failed while holding the lock has already failed; the others may go on.
-    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Every parameter's value, by name.
-fn values(plugin: &mut Plugin) -> Vec<(String, f64)> {
-    plugin
-        .params()
-        .into_iter()
-        .map(|p| (p.name.clone(), plugin.value(p.id)))
-        .collect()
-}
 
 /// The value of the parameter named `name`.
 fn value(plugin: &mut Plugin, name: &str) -> f64 {
@@ -46,20 +27,11 @@ fn value(plugin: &mut Plugin, name: &str) -> f64 {
     plugin.value(id)
 }
 
-/// A state in nice-plug's CLAP format (a little-endian length, then JSON) with these parameter
-/// entries (JSON text, e.g. `"demo": {"bool": true}`).
-fn state_with(params: &str) -> Vec<u8> {
-    let json = format!(r#"{{"version":"0.1.0","params":{{{params}}},"fields":{{}}}}"#);
-    let mut bytes = (json.len() as u64).to_le_bytes().to_vec();
-    bytes.extend_from_slice(json.as_bytes());
-    bytes
-}
-
 /// A plugin with every parameter away from its default: Trap, demo on at 12.5 notes/s.
 fn configured() -> Plugin {
     let mut plugin = Plugin::new();
     plugin
-        .load_state(&state_with(
+        .load_state(&state_with_params(
             r#""strategy":{"string":"Trap"},"demo":{"bool":true},"demo_rate":{"f32":12.5}"#,
         ))
         .expect("a good state loads");
@@ -73,7 +45,7 @@ fn configured() -> Plugin {
 #[test]
 fn values_a_state_cannot_give_load_as_defaults_and_the_rest_as_saved() {
     let _one_at_a_time = one_at_a_time();
-    let defaults = values(&mut Plugin::new());
+    let defaults = Plugin::new().param_values();
     let default_of = |name: &str| defaults.iter().find(|(n, _)| n == name).unwrap().1;
     // Each case: the saved entries, and which parameters end on their default (the others keep
     // the values saved: Trap, demo on, 12.5 notes/s).
@@ -122,7 +94,7 @@ fn values_a_state_cannot_give_load_as_defaults_and_the_rest_as_saved() {
         let mut plugin = configured();
         let rescans_before = plugin.host_calls().0;
         plugin
-            .load_state(&state_with(entries))
+            .load_state(&state_with_params(entries))
             .unwrap_or_else(|()| panic!("the plugin loads what it can of {entries}"));
         let rate = plugin.param_id("Demo rate");
         let saved = [

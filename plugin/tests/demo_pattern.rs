@@ -208,12 +208,7 @@ fn a_host_reset_releases_the_held_demo_note_and_restarts_the_pattern() {
 #[test]
 fn the_demo_plays_in_the_midi_only_layout_too() {
     let mut plugin = Plugin::new();
-    let midi_only = plugin
-        .audio_configs()
-        .into_iter()
-        .find(|c| c.inputs == 0 && c.outputs == 0)
-        .expect("a MIDI-only configuration");
-    assert!(plugin.select_audio_config(midi_only.id));
+    plugin.select_midi_only_layout();
     let p = demo_params(&mut plugin, "8");
     let mut active = plugin.activate(SAMPLE_RATE as f64, 480);
     let run = DemoRun::new(0, SAMPLE_RATE, 8, 1);

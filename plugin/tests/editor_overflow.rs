@@ -536,6 +536,9 @@ fn through_a_storm_of_strategy_changes_and_editor_sessions_every_note_is_account
         audio.blocks(BLOCKS_PER_CHANGE);
     }
     let sent = automation.join().expect("the automation thread");
+    // Every change is sent by now; one more block takes the last ones (the loop above may have
+    // ended between a send and the next block).
+    audio.blocks(1);
     let applied = audio.finish();
     assert_eq!(applied, sent, "every change reached the plugin");
     assert!(applied >= MIN_CHANGES);

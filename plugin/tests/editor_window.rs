@@ -16,13 +16,12 @@ mod host;
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use host::gui::{wait_on_main_thread, Closed, X11Display};
 use host::memory::Memory;
 use host::storm::{Progress, Storm, INPUT_EVENT_CAPACITY};
-use host::Plugin;
+use host::{one_at_a_time, Plugin};
 use x11rb::protocol::xproto::{ConnectionExt as _, ImageFormat};
 
 /// Editor cycles during the measured storm.
@@ -74,15 +73,6 @@ const HEAP_GROWTH_PER_CYCLE: i64 = THIRD_PARTY_LEAK_PER_CYCLE + 16 * 1024;
 /// leak above, each EGL display Mesa keeps holds driver memory outside the heap: measured, resident
 /// memory grows by about 150 KB a window in all (after `malloc_trim`, see `host/memory.rs`).
 const RSS_GROWTH_PER_CYCLE: i64 = 256 * 1024;
-
-/// The tests here run one at a time: one of them measures the process's heap, and each opens
-/// windows of its own.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    // A test that failed while holding the lock has already failed; the other may go on.
-    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// What the main thread saw of the editor's cycles.
 #[derive(Debug, Default)]
@@ -243,24 +233,14 @@ fn the_editor_opens_and_closes_a_hundred_times_during_a_storm() {
         });
     eprintln!(
         "editor storm ({:.1} s): {} editor cycles (first frame within {:.0} ms at worst, at least \
-         {} colours), {} blocks ({} while an editor was open), {} events sent, {} checked \
-         (densest block {}), {} batch notes of which {} over a batch's capacity in {} blocks, {} \
-         strategy changes; resize requests {}, closed callbacks {}; memory after warm-up \
-         {before}, after the storm {after} (RSS {rss_growth:+} B, heap {heap_growth:+} B, \
-         {:+.0} B per cycle)",
+         {} colours); {counts}, {} blocks while an editor was open; resize requests {}, closed \
+         callbacks {}; memory after warm-up {before}, after the storm {after} (RSS \
+         {rss_growth:+} B, heap {heap_growth:+} B, {:+.0} B per cycle)",
         elapsed.as_secs_f64(),
         cycles.opened,
         cycles.slowest_first_frame.as_secs_f64() * 1e3,
         cycles.fewest_colours,
-        counts.blocks,
         cycles.blocks_while_open,
-        counts.events_sent,
-        counts.events_checked,
-        counts.densest_block,
-        counts.batch_notes,
-        counts.notes_over_capacity,
-        counts.blocks_over_capacity,
-        counts.strategy_changes,
         calls.0,
         calls.1,
         heap_growth as f64 / f64::from(CYCLES),

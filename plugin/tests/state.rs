@@ -6,16 +6,7 @@ mod host;
 
 use host::events::Ev;
 use host::traffic::Rng;
-use host::Plugin;
-
-/// Every parameter's (id, value).
-fn values(plugin: &mut Plugin) -> Vec<(u32, f64)> {
-    plugin
-        .params()
-        .into_iter()
-        .map(|p| (p.id, plugin.value(p.id)))
-        .collect()
-}
+use host::{clap_state, Plugin};
 
 /// A plugin with every parameter moved away from its default.
 fn configured() -> Plugin {
@@ -38,11 +29,11 @@ fn configured() -> Plugin {
 fn state_round_trips_into_a_fresh_instance() {
     let mut original = configured();
     let saved = original.save_state();
-    let expected = values(&mut original);
+    let expected = original.param_values();
 
     let mut fresh = Plugin::new();
     assert_ne!(
-        values(&mut fresh),
+        fresh.param_values(),
         expected,
         "a fresh instance starts from the defaults"
     );
@@ -50,7 +41,7 @@ fn state_round_trips_into_a_fresh_instance() {
     fresh
         .load_state(&saved)
         .expect("the plugin loads its own state");
-    assert_eq!(values(&mut fresh), expected);
+    assert_eq!(fresh.param_values(), expected);
     assert!(
         fresh.host_calls().0 > rescans_before,
         "after loading, the plugin asks the host to rescan its parameter values"
@@ -85,14 +76,14 @@ fn state_names_the_strategy_by_its_stable_id() {
 fn state_loads_into_an_active_instance() {
     let mut source = configured();
     let saved = source.save_state();
-    let expected = values(&mut source);
+    let expected = source.param_values();
     let mut plugin = Plugin::new();
     let mut active = plugin.activate(48_000.0, 128);
     plugin.run(&mut active, |audio| {
         audio.process(128, &[]);
     });
     plugin.load_state(&saved).expect("state loads while active");
-    assert_eq!(values(&mut plugin), expected);
+    assert_eq!(plugin.param_values(), expected);
     plugin.run(&mut active, |audio| {
         // The demo is now on: the plugin plays it from the next block.
         let out = audio.process(128, &[]);
@@ -108,52 +99,47 @@ fn state_loads_into_an_active_instance() {
 fn truncated_state_is_refused_and_changes_nothing() {
     let saved = configured().save_state();
     let mut plugin = Plugin::new();
-    let before = values(&mut plugin);
+    let before = plugin.param_values();
     for cut in 0..saved.len() {
         assert!(
             plugin.load_state(&saved[..cut]).is_err(),
             "a state cut to {cut} of {} bytes was accepted",
             saved.len()
         );
-        assert_eq!(values(&mut plugin), before, "cut to {cut} bytes");
+        assert_eq!(plugin.param_values(), before, "cut to {cut} bytes");
     }
     plugin.assert_still_forwards(2);
     // And the instance still takes a good state afterwards.
     plugin.load_state(&saved).expect("the full state loads");
-    assert_ne!(values(&mut plugin), before);
+    assert_ne!(plugin.param_values(), before);
 }
 
 #[test]
 fn garbage_state_is_refused_and_changes_nothing() {
     let mut plugin = Plugin::new();
-    let before = values(&mut plugin);
-    let with_length = |json: &[u8]| {
-        let mut bytes = (json.len() as u64).to_le_bytes().to_vec();
-        bytes.extend_from_slice(json);
-        bytes
-    };
+    let before = plugin.param_values();
     let mut garbage: Vec<Vec<u8>> = vec![
         Vec::new(),
-        vec![0xFF; 8],                           // an absurd length, nothing after it
-        u64::MAX.to_le_bytes().to_vec(),         // the largest length there is
-        with_length(b""),                        // a valid length of nothing
-        with_length(b"null"),                    // JSON, but not a state
-        with_length(b"[1, 2, 3]"),               // JSON, but not a state
-        with_length(b"{}"),                      // an object without the state's fields
-        with_length(b"{\"params\": 5}"),         // the wrong shape
-        with_length(b"{\"version\": \"0.1.0\""), // unterminated
-        with_length(&[0xC3, 0x28, 0x7B, 0x7D]),  // invalid UTF-8
+        vec![0xFF; 8],                          // an absurd length, nothing after it
+        u64::MAX.to_le_bytes().to_vec(),        // the largest length there is
+        clap_state(b""),                        // a valid length of nothing
+        clap_state(b"null"),                    // JSON, but not a state
+        clap_state(b"[1, 2, 3]"),               // JSON, but not a state
+        clap_state(b"{}"),                      // an object without the state's fields
+        clap_state(b"{\"params\": 5}"),         // the wrong shape
+        clap_state(b"{\"version\": \"0.1.0\""), // unterminated
+        clap_state(&[0xC3, 0x28, 0x7B, 0x7D]),  // invalid UTF-8
     ];
     // Seeded random bytes of many lengths, with and without a plausible length prefix.
     let mut rng = Rng::new(77);
     for len in [1, 7, 8, 9, 64, 512, 4096] {
         let noise: Vec<u8> = (0..len).map(|_| rng.byte()).collect();
-        garbage.push(with_length(&noise));
+        garbage.push(clap_state(&noise));
         garbage.push(noise);
     }
     for bytes in &garbage {
         assert!(plugin.load_state(bytes).is_err(), "accepted {bytes:?}");
-        assert_eq!(values(&mut plugin), before);
+        assert_eq!(plugin.param_values(), before);
     }
     plugin.assert_still_forwards(3);
 }
@@ -169,12 +155,16 @@ fn damaged_state_is_either_refused_untouched_or_still_a_state() {
         for byte in [b'}', b'"', 0xFF] {
             let mut damaged = saved.clone();
             damaged[at] = byte;
-            let prior = values(&mut plugin);
+            let prior = plugin.param_values();
             tried += 1;
             match plugin.load_state(&damaged) {
                 Err(()) => {
                     refused += 1;
-                    assert_eq!(values(&mut plugin), prior, "a refused state changed values");
+                    assert_eq!(
+                        plugin.param_values(),
+                        prior,
+                        "a refused state changed values"
+                    );
                 }
                 // Some damage leaves valid JSON with the same meaning (a byte in the version
                 // string, say): that is still a state.
@@ -193,13 +183,12 @@ fn damaged_state_is_either_refused_untouched_or_still_a_state() {
 #[test]
 fn unknown_strategy_ids_and_wrong_types_leave_the_values_alone() {
     let mut plugin = Plugin::new();
-    let before = values(&mut plugin);
+    let before = plugin.param_values();
     let json = br#"{"version":"0.1.0","params":{"strategy":"NoSuchStrategy","demo":"yes","demo_rate":[1],"no_such_param":3.0},"fields":{}}"#;
-    let mut bytes = (json.len() as u64).to_le_bytes().to_vec();
-    bytes.extend_from_slice(json);
+    let bytes = clap_state(json);
     // Well-formed but meaningless values: whether the plugin refuses the state or takes what it
     // understands (nothing here), no parameter may end up changed or out of range.
     let _ = plugin.load_state(&bytes);
-    assert_eq!(values(&mut plugin), before);
+    assert_eq!(plugin.param_values(), before);
     plugin.assert_still_forwards(4);
 }

@@ -9,15 +9,7 @@ mod host;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use host::Plugin;
-
-/// A state in nice-plug's CLAP format with these parameter entries (JSON text).
-fn state_with(params: &str) -> Vec<u8> {
-    let json = format!(r#"{{"version":"0.1.0","params":{{{params}}},"fields":{{}}}}"#);
-    let mut bytes = (json.len() as u64).to_le_bytes().to_vec();
-    bytes.extend_from_slice(json.as_bytes());
-    bytes
-}
+use host::{state_with_params, Plugin};
 
 #[test]
 fn the_log_says_which_saved_values_were_not_used_and_why() {
@@ -30,12 +22,12 @@ fn the_log_says_which_saved_values_were_not_used_and_why() {
 
     let mut plugin = Plugin::new();
     plugin
-        .load_state(&state_with(
+        .load_state(&state_with_params(
             r#""strategy":{"string":"NoSuchStrategy"},"demo":{"f32":1.0},"volume":{"f32":0.5}"#,
         ))
         .expect("the plugin loads what it can");
     // And a state that is not JSON at all: refused as a whole.
-    let truncated = state_with(r#""demo":{"bool":true}"#);
+    let truncated = state_with_params(r#""demo":{"bool":true}"#);
     assert!(plugin
         .load_state(&truncated[..truncated.len() - 3])
         .is_err());

@@ -17,8 +17,9 @@ mod host;
 
 use std::ffi::{c_char, c_void, CStr};
 use std::ptr::null_mut;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
+use host::one_at_a_time;
 use host::traffic::Rng;
 use vst3::Steinberg::IBStream_::IStreamSeekMode_::{kIBSeekCur, kIBSeekEnd, kIBSeekSet};
 use vst3::Steinberg::Vst::BusDirections_::{kInput, kOutput};
@@ -41,13 +42,6 @@ use vst3::Steinberg::{
     PClassInfo2, PFactoryInfo,
 };
 use vst3::{Class, ComPtr, ComWrapper};
-
-/// The tests here load and unload the module one at a time.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// A NUL-terminated C string in a fixed array.
 fn text(chars: &[c_char]) -> String {

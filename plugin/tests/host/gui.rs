@@ -26,32 +26,24 @@ use super::{Plugin, Shared};
 pub struct HostGuiCalls {
     /// `request_resize` calls (all accepted: the host's window follows the editor).
     pub resize_requests: AtomicU32,
-    /// `request_show` and `request_hide` calls.
-    pub show_hide_requests: AtomicU32,
-    /// `resize_hints_changed` calls.
-    pub hints_changed: AtomicU32,
     /// `closed` calls: the editor went away without the host asking.
     pub closed: AtomicU32,
 }
 
 impl HostGuiImpl for Shared {
-    fn resize_hints_changed(&self) {
-        // SeqCst (all counters here): test bookkeeping, read after the calls.
-        self.gui.hints_changed.fetch_add(1, Ordering::SeqCst);
-    }
+    fn resize_hints_changed(&self) {}
 
     fn request_resize(&self, _new_size: GuiSize) -> Result<(), HostError> {
+        // SeqCst (both counters here): test bookkeeping, read after the calls.
         self.gui.resize_requests.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 
     fn request_show(&self) -> Result<(), HostError> {
-        self.gui.show_hide_requests.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 
     fn request_hide(&self) -> Result<(), HostError> {
-        self.gui.show_hide_requests.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 
@@ -116,11 +108,6 @@ impl X11Display {
         &self.connection
     }
 
-    /// The screen's root window.
-    pub fn root(&self) -> u32 {
-        self.root
-    }
-
     /// Destroys one of the host's windows.
     pub fn destroy_window(&self, window: u32) {
         self.connection
@@ -171,12 +158,7 @@ pub struct Closed {
 
 /// The number of threads in this process.
 pub fn thread_count() -> usize {
-    std::fs::read_to_string("/proc/self/status")
-        .expect("Linux's /proc")
-        .lines()
-        .find_map(|line| line.strip_prefix("Threads:"))
-        .and_then(|count| count.trim().parse().ok())
-        .expect("Threads: in /proc/self/status")
+    super::memory::proc_status("Threads") as usize
 }
 
 /// Asks every `step` until `done` holds or `timeout` passes; services the plugin's main-thread

@@ -48,13 +48,17 @@ impl std::fmt::Display for Memory {
 
 /// `VmRSS` from `/proc/self/status`.
 fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("Linux's /proc");
-    let kib: u64 = status
+    proc_status("VmRSS") * 1024
+}
+
+/// The number on the line `field:` of `/proc/self/status` (without its unit, e.g. kB).
+pub fn proc_status(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .expect("Linux's /proc")
         .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS in /proc/self/status");
-    kib * 1024
+        .unwrap_or_else(|| panic!("{field} in /proc/self/status"))
 }
 
 /// Bytes in use on glibc's heap.

@@ -19,6 +19,7 @@ use std::cell::Cell;
 use std::ffi::{CStr, CString};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::thread::ThreadId;
 
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
@@ -40,6 +41,27 @@ use events::{Ev, InputList, OutputList};
 
 /// The CLAP id the plugin has promised never to change.
 pub const PLUGIN_ID: &CStr = c"invalid.example.rtcb";
+
+/// For the tests of one file that must not overlap (one measures the process's heap, or they
+/// open windows, or load and unload the module): each holds this while it runs.
+pub fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    // A test that failed while holding the lock has already failed; the others may go on.
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A state in nice-plug's CLAP format: the JSON's length (little-endian `u64`), then the JSON.
+pub fn clap_state(json: &[u8]) -> Vec<u8> {
+    let mut bytes = (json.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(json);
+    bytes
+}
+
+/// A state in nice-plug's CLAP format with these parameter entries (JSON text, e.g.
+/// `"demo": {"bool": true}`).
+pub fn state_with_params(params: &str) -> Vec<u8> {
+    clap_state(format!(r#"{{"version":"0.1.0","params":{{{params}}},"fields":{{}}}}"#).as_bytes())
+}
 
 /// Where the plugin library is: `$RTCB_PLUGIN_LIB` if set, otherwise the one cargo built for
 /// this run, next to this test executable (`target/<profile>/deps/librtcb_plugin.so`; `cargo
@@ -362,6 +384,16 @@ impl Plugin {
             .collect()
     }
 
+    /// Selects the MIDI-only configuration (no audio ports; the plugin must be inactive).
+    pub fn select_midi_only_layout(&mut self) {
+        let midi_only = self
+            .audio_configs()
+            .into_iter()
+            .find(|c| c.inputs == 0 && c.outputs == 0)
+            .expect("a MIDI-only configuration");
+        assert!(self.select_audio_config(midi_only.id));
+    }
+
     /// Selects an audio ports configuration (the plugin must be inactive).
     pub fn select_audio_config(&mut self, id: u32) -> bool {
         let handle = self.instance.plugin_handle();
@@ -456,21 +488,7 @@ impl Plugin {
     ) -> R {
         let result = std::thread::scope(|scope| {
             scope
-                .spawn(|| {
-                    let processor = active.processor.as_mut().expect("active");
-                    processor
-                        .ensure_processing_started()
-                        .expect("the plugin starts processing");
-                    let mut audio_thread = AudioThread {
-                        processor: processor.as_started_mut().expect("started"),
-                        audio: &mut active.audio,
-                        max_frames: active.max_frames,
-                        steady_time: &mut active.steady_time,
-                    };
-                    let result = work(&mut audio_thread);
-                    processor.ensure_processing_stopped();
-                    result
-                })
+                .spawn(|| active.process_with(work))
                 .join()
                 .expect("the audio thread finished")
         });
@@ -483,6 +501,14 @@ impl Plugin {
         let processor = active.processor.take().expect("active");
         self.instance.deactivate(processor.into_stopped());
         self.service_main_thread();
+    }
+
+    /// Every parameter's value, by name.
+    pub fn param_values(&mut self) -> Vec<(String, f64)> {
+        self.params()
+            .into_iter()
+            .map(|p| (p.name.clone(), self.value(p.id)))
+            .collect()
     }
 
     /// Checks the instance still works: activates it, switches the demo off, processes 50 blocks
@@ -512,6 +538,26 @@ pub struct Active {
     audio: AudioBuffers,
     max_frames: u32,
     steady_time: u64,
+}
+
+impl Active {
+    /// On the calling thread (the audio thread): starts processing, runs `work`, stops
+    /// processing.
+    pub fn process_with<R>(&mut self, work: impl FnOnce(&mut AudioThread<'_>) -> R) -> R {
+        let processor = self.processor.as_mut().expect("active");
+        processor
+            .ensure_processing_started()
+            .expect("the plugin starts processing");
+        let mut audio_thread = AudioThread {
+            processor: processor.as_started_mut().expect("started"),
+            audio: &mut self.audio,
+            max_frames: self.max_frames,
+            steady_time: &mut self.steady_time,
+        };
+        let result = work(&mut audio_thread);
+        processor.ensure_processing_stopped();
+        result
+    }
 }
 
 /// The host's audio buffers: one port of `n` channels per plugin port.

@@ -68,6 +68,24 @@ pub struct StormCounts {
     pub last_strategy: Option<u64>,
 }
 
+impl std::fmt::Display for StormCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} blocks, {} events sent, {} checked (densest block {}), {} batch notes of which {} \
+             over a batch's capacity in {} blocks, {} strategy changes",
+            self.blocks,
+            self.events_sent,
+            self.events_checked,
+            self.densest_block,
+            self.batch_notes,
+            self.notes_over_capacity,
+            self.blocks_over_capacity,
+            self.strategy_changes,
+        )
+    }
+}
+
 /// Where the storm stands, for the main thread's work.
 #[derive(Debug, Default)]
 pub struct Progress {
@@ -172,25 +190,14 @@ impl Plugin {
             });
             let audio = scope.spawn(|| {
                 let _finished = SetOnDrop(&progress.audio_finished);
-                let processor = active.processor.as_mut().expect("active");
-                processor
-                    .ensure_processing_started()
-                    .expect("the plugin starts processing");
-                let mut audio = AudioThread {
-                    processor: processor.as_started_mut().expect("started"),
-                    audio: &mut active.audio,
-                    max_frames: active.max_frames,
-                    steady_time: &mut active.steady_time,
-                };
                 let done = || {
                     progress.blocks() >= storm.min_blocks
                         && automation_done.load(Ordering::SeqCst)
                         && main_done.load(Ordering::SeqCst)
                 };
-                let counts =
-                    process_storm(&mut audio, storm, strategy_param, &progress, received, done);
-                processor.ensure_processing_stopped();
-                counts
+                active.process_with(|audio| {
+                    process_storm(audio, storm, strategy_param, &progress, received, done)
+                })
             });
             let main_result = {
                 let _done = SetOnDrop(&main_done);
