@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use host::gui::{wait_on_main_thread, Closed, X11Display};
 use host::memory::Memory;
-use host::storm::{Progress, Storm, INPUT_EVENT_CAPACITY};
+use host::storm::{Progress, Storm};
 use host::{one_at_a_time, Plugin};
 use x11rb::protocol::xproto::{ConnectionExt as _, ImageFormat};
 
@@ -33,12 +33,8 @@ const WARM_UP_CYCLES: u32 = 5;
 const LEAK_CHECK_CYCLES: u32 = 3;
 
 const STORM: Storm = Storm {
-    min_blocks: 20_000,
-    min_changes: 1_000,
-    max_frames: 512,
-    max_events: INPUT_EVENT_CAPACITY as u64,
-    block_pause: Duration::ZERO,
     seed: 100,
+    ..Storm::DENSE
 };
 
 const WARM_UP: Storm = Storm {

@@ -18,12 +18,8 @@ use host::storm::{Storm, INPUT_EVENT_CAPACITY};
 use host::Plugin;
 
 const STORM: Storm = Storm {
-    min_blocks: 20_000,
-    min_changes: 1_000,
-    max_frames: 512,
-    max_events: INPUT_EVENT_CAPACITY as u64,
-    block_pause: Duration::ZERO,
     seed: 20_000,
+    ..Storm::DENSE
 };
 
 /// A short storm before measuring: the first blocks grow the host's and the plugin's buffers to

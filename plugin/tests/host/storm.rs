@@ -46,6 +46,19 @@ pub struct Storm {
     pub seed: u64,
 }
 
+impl Storm {
+    /// The storm the reliability issue asks for: at least 20,000 blocks of up to 512 samples and
+    /// up to [`INPUT_EVENT_CAPACITY`] events, flat out, with at least 1,000 strategy changes.
+    pub const DENSE: Storm = Storm {
+        min_blocks: 20_000,
+        min_changes: 1_000,
+        max_frames: 512,
+        max_events: INPUT_EVENT_CAPACITY as u64,
+        block_pause: Duration::ZERO,
+        seed: 0,
+    };
+}
+
 /// What the storm did, as the audio thread counted it.
 #[derive(Debug, Clone, Default)]
 pub struct StormCounts {
