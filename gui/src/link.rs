@@ -147,7 +147,7 @@ impl EditorLink {
     }
 
     /// Whether an editor is open to take batches; for the audio thread, which asks it with the
-    /// strategy's `is_listening` before it gathers a block. Real-time safe: one relaxed atomic
+    /// strategy's `poll_listening` before it gathers a block. Real-time safe: one relaxed atomic
     /// load, no lock.
     ///
     /// The two answers differ after a close whose clear was refused (`Trap` still holding a set
@@ -248,11 +248,11 @@ mod tests {
     fn open_registers_and_close_clears() {
         let (registrar, mut caller) = rtcb::switchable::<NoteBatch>();
         let link = EditorLink::new(registrar);
-        assert!(!caller.is_listening());
+        assert!(!caller.poll_listening());
         link.open(Strategy::Mailbox);
         assert_eq!(link.session(), 1);
         assert!(link.is_open());
-        assert!(caller.is_listening());
+        assert!(caller.poll_listening());
         assert!(caller.deliver(&NoteBatch::default()));
         let mut model = EditorModel::default();
         assert_eq!(link.drain(&mut model), 1);
@@ -260,10 +260,10 @@ mod tests {
         assert_eq!(link.report(Strategy::Mailbox).status, Status::Listening);
 
         link.close();
-        assert!(!caller.is_listening());
+        assert!(!caller.poll_listening());
         link.open(Strategy::Mailbox);
         assert_eq!(link.session(), 2);
-        assert!(caller.is_listening());
+        assert!(caller.poll_listening());
     }
 
     #[test]
@@ -271,7 +271,7 @@ mod tests {
         let (registrar, mut caller) = rtcb::switchable::<NoteBatch>();
         let link = EditorLink::new(registrar);
         link.open(Strategy::Mailbox);
-        assert!(caller.is_listening());
+        assert!(caller.poll_listening());
         caller.deliver(&NoteBatch::default());
         link.close();
         link.open(Strategy::Mailbox);

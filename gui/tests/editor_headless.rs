@@ -1,6 +1,6 @@
 //! The editor without a window: frames are driven with `egui::Context::run_ui`, and a simulated
 //! audio thread does what the plugin's `process()` does each block (`set_active`,
-//! `is_listening`, fill a `NoteBatch`, `deliver`) under nice-plug's allocation guard, which
+//! `poll_listening`, fill a `NoteBatch`, `deliver`) under nice-plug's allocation guard, which
 //! aborts on any allocation or free — so a listener dropped on the audio thread (a free) aborts
 //! the test. The audio thread also checks, around every block, that the count of dropped tap
 //! listeners did not move.
@@ -111,7 +111,7 @@ impl AudioThread {
                         for strategy in Strategy::ALL {
                             reply.listening[strategy.index()] = assert_no_alloc(|| {
                                 caller.set_active(strategy);
-                                caller.is_listening()
+                                caller.poll_listening()
                             });
                         }
                         caller.set_active(active);
@@ -164,7 +164,7 @@ impl Block {
         caller.set_active(strategy);
         let index = self.index;
         self.index += 1;
-        if !caller.is_listening() {
+        if !caller.poll_listening() {
             self.previous_delivery_ns = 0;
             return false;
         }

@@ -72,7 +72,7 @@ impl Reporter {
         self.caller.set_active(strategy);
         // Asked whatever `editor_open` says: asking is also when the strategy applies the
         // registrar's changes (the close's clear among them).
-        self.listening = self.caller.is_listening() && editor_open;
+        self.listening = self.caller.poll_listening() && editor_open;
         if self.listening {
             let batch = &mut *self.batch;
             batch.clear();

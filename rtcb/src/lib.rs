@@ -24,10 +24,14 @@
 //!   registrars of single-registrar strategies are not `Clone`; the others are
 //!   `Clone + Send + Sync`.
 //! - **Doing nothing is cheap**: with nothing installed and nothing pending,
-//!   [`Call::is_listening`] costs about one atomic load, and you ask it *before* building the
-//!   data.
+//!   [`Call::poll_listening`] costs about one atomic load, and you ask it *before* building the
+//!   data. [`Call::deliver`] applies pending changes itself, so it is never a silent no-op.
 //! - **Delivery is observable**: each change returns a [`Ticket`];
-//!   [`Register::is_applied`] says, without blocking the audio thread, whether it is in force.
+//!   [`Register::is_applied`] says, without blocking the audio thread, whether it is in force,
+//!   and once it is, the listener it replaced is collectible.
+//! - **A panicking listener is contained**: it is retired as if it returned [`Flow::Stop`] (never
+//!   called again, dropped once on the registrar side), the strategy stays usable, nothing
+//!   hangs, and the panic carries on out of `deliver` into your audio code.
 //! - Every atomic protocol is model-checked with loom (`tests/loom.rs`), including the race in
 //!   the published overwriting ring design (see [`overwrite_ring`]).
 //!
@@ -56,37 +60,36 @@
 //!
 //! ## Example
 //! ```
-//! use rtcb::{mailbox, Call, Listener, Register};
-//! use std::sync::atomic::{AtomicU64, Ordering};
+//! use rtcb::{mailbox, Listener};
+//! use std::sync::atomic::{AtomicU32, Ordering};
 //! use std::sync::Arc;
 //!
 //! // At plugin construction: the registrar goes to the editor, the caller to the audio thread.
 //! let (mut registrar, mut caller) = mailbox::new::<[f32; 4]>();
 //!
-//! // Editor thread: start listening.
-//! let peak = Arc::new(AtomicU64::new(0));
+//! // Editor thread: start listening. A mailbox never refuses, so `set` returns the ticket.
+//! let peak = Arc::new(AtomicU32::new(0));
 //! let seen = peak.clone();
-//! let ticket = registrar
-//!     .set(Listener::forever(move |meters: &[f32; 4]| {
-//!         // Runs on the audio thread: real-time safe work only.
-//!         seen.store(meters[0].to_bits() as u64, Ordering::Relaxed);
-//!     }))
-//!     .expect("a mailbox never refuses");
+//! let ticket = registrar.set(Listener::forever(move |meters: &[f32; 4]| {
+//!     // Runs on the audio thread: real-time safe work only.
+//!     seen.store(meters[0].to_bits(), Ordering::Relaxed);
+//! }));
 //!
 //! // Audio thread, every block: ask first, build the data only if someone listens.
-//! if caller.is_listening() {
+//! if caller.poll_listening() {
 //!     let meters = [0.5, 0.25, 0.0, 0.0];
 //!     caller.deliver(&meters);
 //! }
 //!
 //! // Editor thread: the change is in force, and the value arrived.
 //! assert!(registrar.is_applied(ticket));
-//! assert_eq!(f32::from_bits(peak.load(Ordering::Relaxed) as u32), 0.5);
+//! assert_eq!(f32::from_bits(peak.load(Ordering::Relaxed)), 0.5);
 //!
-//! // Closing the editor: clear; the old listener comes back and is dropped here.
-//! registrar.clear().unwrap();
-//! caller.is_listening();
-//! registrar.collect();
+//! // Closing the editor: clear; once applied, the old listener comes back and is dropped here.
+//! let cleared = registrar.clear();
+//! caller.poll_listening();
+//! assert!(registrar.is_applied(cleared));
+//! assert_eq!(registrar.collect(), 1);
 //! ```
 //!
 //! To switch strategy at run time (as the demonstrator plugin does), create all five with
@@ -94,18 +97,25 @@
 //! dispatch beyond the listener), and a [`Registration`] keeps one listener on whichever
 //! strategy is active.
 #![deny(missing_docs)]
+#![deny(missing_debug_implementations)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod listener;
-mod progress;
 mod registration;
 mod ring;
 mod strategy;
 mod switch;
 mod sync;
+mod ticket;
 
-pub use listener::{Call, Flow, Listener, Refused, Register, Ticket};
+pub use listener::{Call, Flow, Listener, Refused, Register};
 pub use registration::{Registration, Status};
-pub use strategy::{mailbox, overwrite_ring, spin_lock, spsc_queue, trap, Strategy};
+pub use strategy::{mailbox, overwrite_ring, spin_lock, spsc_queue, trap, PerStrategy, Strategy};
+pub use ticket::Ticket;
+
+/// The crate page's (README.md) code, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 pub use switch::{switchable, SwitchCaller, SwitchRegistrar};

@@ -1,8 +1,11 @@
-//! What every strategy hands around: the [`Listener`], the [`Ticket`] a change gets, the
-//! [`Refused`] error that gives a listener back, and the two traits every strategy implements:
-//! [`Register`] for the non-real-time side and [`Call`] for the audio thread.
+//! What every strategy hands around: the [`Listener`], the [`Refused`] error that gives a
+//! listener back, and the two traits every strategy implements: [`Register`] for the
+//! non-real-time side and [`Call`] for the audio thread.
 
+use crate::ticket::Ticket;
+use std::any::Any;
 use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
 
 /// What a listener tells the audio thread after each call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +23,17 @@ pub enum Flow {
 /// It is called on the audio thread, so it must itself be real-time safe: no allocation, no
 /// lock, no system call. It is called by one thread at a time, never twice at once, and it is
 /// never dropped on the audio thread.
+///
+/// A listener that panics is treated as one that returned [`Flow::Stop`]: the strategy retires
+/// it (it is never called again and is dropped once, on the registrar side), stays usable, and
+/// the panic carries on out of `deliver` into the audio thread's code.
 pub struct Listener<T: ?Sized>(Box<dyn FnMut(&T) -> Flow + Send + 'static>);
+
+// SAFETY: a shared `&Listener` gives access to nothing: the closure is reachable only through
+// `call(&mut self)` or by value, and `Debug` prints a fixed string. So sharing references
+// between threads cannot race (the reasoning of `std::sync::Exclusive`). This is what makes
+// `Refused<T>` `Sync`, so it fits in `Box<dyn Error + Send + Sync>` and `anyhow::Error`.
+unsafe impl<T: ?Sized> Sync for Listener<T> {}
 
 impl<T: ?Sized> Listener<T> {
     /// A listener that decides after each call whether it wants more (see [`Flow`]).
@@ -41,6 +54,16 @@ impl<T: ?Sized> Listener<T> {
     pub fn call(&mut self, value: &T) -> Flow {
         (self.0)(value)
     }
+
+    /// Calls the listener, catching a panic so the strategy can retire the listener before the
+    /// panic goes on (see [`Called::resume_panic`]). No cost on the path that does not panic.
+    #[inline]
+    pub(crate) fn call_catching(&mut self, value: &T) -> Called {
+        // AssertUnwindSafe: a listener that panicked is never called again (the strategy retires
+        // it), so nobody sees its possibly broken state; the strategy's own state is made
+        // consistent by the retirement before the panic resumes.
+        Called(panic::catch_unwind(AssertUnwindSafe(|| self.call(value))))
+    }
 }
 
 impl<T: ?Sized> fmt::Debug for Listener<T> {
@@ -49,23 +72,32 @@ impl<T: ?Sized> fmt::Debug for Listener<T> {
     }
 }
 
-/// Identifies one change (a set or a clear) made through a registrar.
-///
-/// Tickets grow with every change made on one strategy instance, so "applied" is monotonic: once
-/// the audio thread has applied ticket `n`, every older change is applied or was superseded by a
-/// newer one (latest wins).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Ticket(pub(crate) u64);
+/// What came of one [`Listener::call_catching`]: the listener's answer, or its panic.
+#[must_use = "a caught panic must be resumed"]
+pub(crate) struct Called(Result<Flow, Box<dyn Any + Send>>);
 
-impl Ticket {
-    /// The ticket's number, counting from 1 for the first change of a strategy instance.
-    pub fn number(self) -> u64 {
-        self.0
+impl Called {
+    /// Whether the listener is done with: it returned [`Flow::Stop`] or it panicked.
+    #[inline]
+    pub(crate) fn is_stop(&self) -> bool {
+        !matches!(self.0, Ok(Flow::Continue))
+    }
+
+    /// Carries the listener's panic, if it raised one, on out of the strategy. Call it once the
+    /// strategy has retired the listener and its own state is consistent again.
+    #[inline]
+    pub(crate) fn resume_panic(self) {
+        if let Err(panic) = self.0 {
+            panic::resume_unwind(panic);
+        }
     }
 }
 
 /// A change the strategy could not accept right now. Nothing is lost: the listener (if the
 /// change was a set) is handed back, and the caller decides whether to retry.
+///
+/// `Send + Sync + Error`, so it can be returned as `Box<dyn Error + Send + Sync>` or
+/// `anyhow::Error` (the listener goes with it; take it back first if you want to retry).
 pub struct Refused<T: ?Sized> {
     pub(crate) listener: Option<Listener<T>>,
 }
@@ -102,11 +134,22 @@ impl<T: ?Sized> fmt::Display for Refused<T> {
 
 impl<T: ?Sized> std::error::Error for Refused<T> {}
 
+/// Keeps [`Register`] and [`Call`] implemented by this crate's strategies only.
+pub(crate) mod sealed {
+    /// Implemented by every registrar and caller in this crate, and nothing outside it.
+    pub trait Sealed {}
+}
+
 /// The non-real-time side of a strategy: sets and clears the listener.
 ///
 /// Every method may be slow (it may allocate, free, and for [`SpinLock`](crate::spin_lock) wait
 /// for the audio thread), so never call it from the audio thread.
-pub trait Register<T: ?Sized> {
+///
+/// This trait is sealed on purpose: what it promises (applied implies collectible, every
+/// listener dropped exactly once and never on the audio thread, monotonic tickets) is a property
+/// of each strategy's protocol, proven with loom for the ones in this crate; another
+/// implementation could not be held to it. Write your own trait to put other code beside these.
+pub trait Register<T: ?Sized>: sealed::Sealed + fmt::Debug {
     /// Installs `listener`, replacing any previous one. The replaced listener is dropped here,
     /// on this side, once the audio thread has handed it back.
     fn set(&mut self, listener: Listener<T>) -> Result<Ticket, Refused<T>>;
@@ -115,7 +158,9 @@ pub trait Register<T: ?Sized> {
     fn clear(&mut self) -> Result<Ticket, Refused<T>>;
 
     /// Whether the audio thread has applied the change `ticket` names (or a newer one that
-    /// superseded it). Never blocks the audio thread.
+    /// superseded it). Never blocks the audio thread. Once it is true, the listener that change
+    /// replaced has been handed back: the next [`collect`](Self::collect) drops it (or this
+    /// side already did, inside `set`/`clear`).
     fn is_applied(&self, ticket: Ticket) -> bool;
 
     /// Drops every listener the audio thread has handed back so far; returns how many.
@@ -131,13 +176,20 @@ pub trait Register<T: ?Sized> {
 
 /// The audio-thread side of a strategy. Every method is real-time safe: no allocation, no free,
 /// no lock that can block, no system call, a bounded number of steps.
-pub trait Call<T: ?Sized> {
+///
+/// Sealed on purpose, like [`Register`].
+pub trait Call<T: ?Sized>: sealed::Sealed + fmt::Debug {
     /// Applies any pending change and says whether a listener is installed. With nothing
     /// installed and nothing pending this costs about one atomic load, so `process()` can ask
     /// it *before* it builds the data and skip the work when nobody listens.
-    fn is_listening(&mut self) -> bool;
+    fn poll_listening(&mut self) -> bool;
 
-    /// Calls the installed listener, if any, with `value`; returns whether it was called.
+    /// Applies any pending change, then calls the installed listener, if any, with `value`;
+    /// returns whether it was called. Correct on its own; call
+    /// [`poll_listening`](Self::poll_listening) first to skip building `value` for nobody.
+    ///
+    /// If the listener panics, it is retired (as if it returned [`Flow::Stop`]) and the panic
+    /// carries on out of this call.
     fn deliver(&mut self, value: &T) -> bool;
 }
 
@@ -151,21 +203,32 @@ pub(crate) struct Change<T: ?Sized> {
 /// Implements [`Register`] and [`Call`] for a strategy's `Registrar` and `Caller`: the changes and
 /// calls forward to the inherent methods of the same names (so each strategy reads as plain
 /// methods); the three "applied" queries read the `applied` field every strategy's shared state
-/// has.
+/// has. `never_refuses` is for strategies whose inherent `set`/`clear` return a bare `Ticket`.
 macro_rules! forward_handles {
     ($registrar:ident, $caller:ident) => {
+        $crate::listener::forward_handles!(@impl $registrar, $caller, |result| result);
+    };
+    ($registrar:ident, $caller:ident, never_refuses) => {
+        $crate::listener::forward_handles!(@impl $registrar, $caller, |ticket| Ok(ticket));
+    };
+    (@impl $registrar:ident, $caller:ident, |$r:ident| $wrap:expr) => {
+        impl<T: ?Sized> $crate::listener::sealed::Sealed for $registrar<T> {}
+        impl<T: ?Sized> $crate::listener::sealed::Sealed for $caller<T> {}
+
         impl<T: ?Sized> $crate::Register<T> for $registrar<T> {
             fn set(
                 &mut self,
                 listener: $crate::Listener<T>,
             ) -> Result<$crate::Ticket, $crate::Refused<T>> {
-                $registrar::set(self, listener)
+                let $r = $registrar::set(self, listener);
+                $wrap
             }
             fn clear(&mut self) -> Result<$crate::Ticket, $crate::Refused<T>> {
-                $registrar::clear(self)
+                let $r = $registrar::clear(self);
+                $wrap
             }
             fn is_applied(&self, ticket: $crate::Ticket) -> bool {
-                self.shared.applied.covers(ticket)
+                $registrar::is_applied(self, ticket)
             }
             fn collect(&mut self) -> usize {
                 $registrar::collect(self)
@@ -178,10 +241,34 @@ macro_rules! forward_handles {
             }
         }
 
+        impl<T: ?Sized> $registrar<T> {
+            /// Whether the audio thread has applied the change `ticket` names (or a newer one);
+            /// once it has, the listener that change replaced is collectible. Never blocks.
+            pub fn is_applied(&self, ticket: $crate::Ticket) -> bool {
+                self.shared.applied.covers(ticket)
+            }
+        }
+
+        impl<T: ?Sized> std::fmt::Debug for $registrar<T> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(concat!(module_path!(), "::", stringify!($registrar)))
+                    .field("newest_applied", &self.shared.applied.newest())
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl<T: ?Sized> std::fmt::Debug for $caller<T> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(concat!(module_path!(), "::", stringify!($caller)))
+                    .field("newest_applied", &self.shared.applied.newest())
+                    .finish_non_exhaustive()
+            }
+        }
+
         impl<T: ?Sized> $crate::Call<T> for $caller<T> {
             #[inline]
-            fn is_listening(&mut self) -> bool {
-                $caller::is_listening(self)
+            fn poll_listening(&mut self) -> bool {
+                $caller::poll_listening(self)
             }
             #[inline]
             fn deliver(&mut self, value: &T) -> bool {

@@ -5,9 +5,11 @@
 //! [`Registration::sync`] regularly (every frame): that retries refused changes, notices when
 //! the audio thread has applied them, and drops handed-back listeners on this thread.
 
-use crate::listener::{Listener, Ticket};
+use crate::listener::Listener;
 use crate::switch::SwitchRegistrar;
-use crate::Strategy;
+use crate::ticket::Ticket;
+use crate::{PerStrategy, Strategy};
+use std::fmt;
 use std::time::{Duration, Instant};
 
 /// Where one strategy stands, as seen by a [`Registration`].
@@ -25,18 +27,30 @@ pub enum Status {
     Clearing,
 }
 
+/// What a `Registration` has done on one strategy so far.
+enum State<T: ?Sized> {
+    /// No set accepted since the last clear; `clear` is that clear, if there was one.
+    Off { clear: Option<Ticket> },
+    /// A set was refused; it is retried with the same listener. `clear` as in `Off`.
+    SetRefused {
+        listener: Listener<T>,
+        clear: Option<Ticket>,
+    },
+    /// A set was accepted. `sent_at` is when, until it is seen applied.
+    Set {
+        ticket: Ticket,
+        sent_at: Option<Instant>,
+    },
+    /// A clear of the accepted set `set` was refused; it is retried.
+    ClearRefused {
+        set: Ticket,
+        sent_at: Option<Instant>,
+    },
+}
+
 /// What a `Registration` knows about one strategy.
 struct Place<T: ?Sized> {
-    /// The listener should be on this strategy.
-    wanted: bool,
-    /// A refused listener, kept to retry with.
-    held: Option<Listener<T>>,
-    /// The last accepted change, and whether it was a set.
-    accepted: Option<(Ticket, bool)>,
-    /// A clear was refused and must be retried.
-    clear_refused: bool,
-    /// When the last accepted set was made, until it is seen applied.
-    set_at: Option<Instant>,
+    state: State<T>,
     refusals: u64,
     latency: Option<Duration>,
 }
@@ -44,11 +58,7 @@ struct Place<T: ?Sized> {
 impl<T: ?Sized> Default for Place<T> {
     fn default() -> Self {
         Self {
-            wanted: false,
-            held: None,
-            accepted: None,
-            clear_refused: false,
-            set_at: None,
+            state: State::Off { clear: None },
             refusals: 0,
             latency: None,
         }
@@ -59,7 +69,8 @@ impl<T: ?Sized> Default for Place<T> {
 pub struct Registration<T: ?Sized> {
     registrar: SwitchRegistrar<T>,
     make_listener: Box<dyn FnMut() -> Listener<T> + Send>,
-    places: [Place<T>; 5],
+    wanted: Option<Strategy>,
+    places: PerStrategy<Place<T>>,
 }
 
 impl<T: ?Sized> Registration<T> {
@@ -72,27 +83,25 @@ impl<T: ?Sized> Registration<T> {
         Self {
             registrar,
             make_listener: Box::new(make_listener),
-            places: Default::default(),
+            wanted: None,
+            places: PerStrategy::from_fn(|_| Place::default()),
         }
     }
 
     /// Asks for the listener to be on `strategy` (and off every other one), or on none; then
     /// [`sync`](Self::sync)s.
     pub fn listen_on(&mut self, strategy: Option<Strategy>) {
-        for s in Strategy::ALL {
-            self.places[s.index()].wanted = Some(s) == strategy;
-        }
+        self.wanted = strategy;
         self.sync();
     }
 
     /// The strategy the listener is asked to be on, if any.
     pub fn wanted(&self) -> Option<Strategy> {
-        Strategy::ALL
-            .into_iter()
-            .find(|s| self.places[s.index()].wanted)
+        self.wanted
     }
 
-    /// Retries refused changes, notes applied ones, and drops handed-back listeners.
+    /// Makes the changes that bring every strategy to what is wanted (retrying refused ones),
+    /// notes which the audio thread has applied, and drops handed-back listeners.
     pub fn sync(&mut self) {
         for strategy in Strategy::ALL {
             self.sync_one(strategy);
@@ -101,87 +110,111 @@ impl<T: ?Sized> Registration<T> {
     }
 
     fn sync_one(&mut self, strategy: Strategy) {
-        let place = &mut self.places[strategy.index()];
-        let registrar = self.registrar.get(strategy);
-        let has_set = matches!(place.accepted, Some((_, true)));
-        if place.wanted && place.clear_refused {
-            // Wanted again before a refused clear got through: the accepted set still stands.
-            place.clear_refused = false;
-        }
-        if place.wanted && !has_set {
-            let listener = place.held.take().unwrap_or_else(&mut self.make_listener);
-            match registrar.set(listener) {
-                Ok(ticket) => {
-                    place.accepted = Some((ticket, true));
-                    place.clear_refused = false;
-                    place.set_at = Some(Instant::now());
-                }
-                Err(refused) => {
-                    place.refusals += 1;
-                    place.held = refused.into_listener();
-                }
+        let wanted = self.wanted == Some(strategy);
+        let place = &mut self.places[strategy];
+        let registrar = self.registrar.get_mut(strategy);
+        let state = std::mem::replace(&mut place.state, State::Off { clear: None });
+        place.state = match (wanted, state) {
+            (true, State::Off { clear }) => {
+                let listener = (self.make_listener)();
+                Self::try_set(registrar, &mut place.refusals, listener, clear)
             }
-        } else if !place.wanted && (has_set || place.clear_refused || place.held.is_some()) {
+            (true, State::SetRefused { listener, clear }) => {
+                Self::try_set(registrar, &mut place.refusals, listener, clear)
+            }
+            // Wanted again before a refused clear got through: the accepted set still stands.
+            (true, State::ClearRefused { set, sent_at }) => State::Set {
+                ticket: set,
+                sent_at,
+            },
             // A refused listener that is no longer wanted is simply dropped here.
-            place.held = None;
-            if has_set || place.clear_refused {
+            (false, State::SetRefused { clear, .. }) => State::Off { clear },
+            (false, State::Set { ticket, sent_at } | State::ClearRefused { set: ticket, sent_at }) => {
                 match registrar.clear() {
-                    Ok(ticket) => {
-                        place.accepted = Some((ticket, false));
-                        place.clear_refused = false;
-                        place.set_at = None;
-                    }
+                    Ok(clear) => State::Off { clear: Some(clear) },
                     Err(_) => {
                         place.refusals += 1;
-                        place.clear_refused = true;
+                        State::ClearRefused {
+                            set: ticket,
+                            sent_at,
+                        }
                     }
                 }
             }
+            (_, state) => state,
+        };
+        if let State::Set { ticket, sent_at } = &mut place.state {
+            if let Some(at) = sent_at.filter(|_| registrar.is_applied(*ticket)) {
+                place.latency = Some(at.elapsed());
+                *sent_at = None;
+            }
         }
-        if let (Some(set_at), Some((ticket, true))) = (place.set_at, place.accepted) {
-            if registrar.is_applied(ticket) {
-                place.latency = Some(set_at.elapsed());
-                place.set_at = None;
+    }
+
+    /// Sets `listener`; the state that follows.
+    fn try_set(
+        registrar: &mut dyn crate::Register<T>,
+        refusals: &mut u64,
+        listener: Listener<T>,
+        clear: Option<Ticket>,
+    ) -> State<T> {
+        match registrar.set(listener) {
+            Ok(ticket) => State::Set {
+                ticket,
+                sent_at: Some(Instant::now()),
+            },
+            Err(refused) => {
+                *refusals += 1;
+                match refused.into_listener() {
+                    Some(listener) => State::SetRefused { listener, clear },
+                    None => State::Off { clear },
+                }
             }
         }
     }
 
     /// Where `strategy` stands.
-    pub fn status(&mut self, strategy: Strategy) -> Status {
-        let place = &self.places[strategy.index()];
-        if place.held.is_some() {
-            return Status::Refused;
-        }
-        if place.clear_refused {
-            return Status::Clearing;
-        }
-        match place.accepted {
-            None => Status::Off,
-            Some((ticket, is_set)) => {
-                let applied = self.registrar.get(strategy).is_applied(ticket);
-                match (is_set, applied) {
-                    (true, true) => Status::Listening,
-                    (true, false) => Status::Applying,
-                    (false, true) => Status::Off,
-                    (false, false) => Status::Clearing,
-                }
-            }
+    pub fn status(&self, strategy: Strategy) -> Status {
+        let applied = |ticket| self.registrar.is_applied(strategy, ticket);
+        match self.places[strategy].state {
+            State::Off { clear: None } => Status::Off,
+            State::Off { clear: Some(ticket) } if applied(ticket) => Status::Off,
+            State::Off { clear: Some(_) } | State::ClearRefused { .. } => Status::Clearing,
+            State::SetRefused { .. } => Status::Refused,
+            State::Set { ticket, .. } if applied(ticket) => Status::Listening,
+            State::Set { .. } => Status::Applying,
         }
     }
 
     /// How many changes `strategy` has refused so far (each retry counts).
     pub fn refusals(&self, strategy: Strategy) -> u64 {
-        self.places[strategy.index()].refusals
+        self.places[strategy].refusals
     }
 
     /// How long the last set on `strategy` took from being accepted to being seen applied (as
     /// seen by `sync`, so no finer than how often you call it).
     pub fn last_latency(&self, strategy: Strategy) -> Option<Duration> {
-        self.places[strategy.index()].latency
+        self.places[strategy].latency
     }
 
-    /// The registrars underneath, for anything this type does not cover.
-    pub fn registrar(&mut self) -> &mut SwitchRegistrar<T> {
+    /// The registrars underneath, for queries this type does not cover.
+    pub fn registrar(&self) -> &SwitchRegistrar<T> {
+        &self.registrar
+    }
+
+    /// The registrars underneath, for changes of your own beside this registration's (it keeps
+    /// track of its own changes only).
+    pub fn registrar_mut(&mut self) -> &mut SwitchRegistrar<T> {
         &mut self.registrar
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for Registration<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = PerStrategy::from_fn(|s| self.status(s));
+        f.debug_struct("Registration")
+            .field("wanted", &self.wanted)
+            .field("status", &status)
+            .finish_non_exhaustive()
     }
 }

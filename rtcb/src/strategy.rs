@@ -1,4 +1,5 @@
-//! [`Strategy`]: the five ways, as a value a plugin can store in a parameter and switch per block.
+//! [`Strategy`]: the five ways, as a value a plugin can store in a parameter and switch per block;
+//! [`PerStrategy`]: one value for each of them.
 
 pub mod mailbox;
 pub mod overwrite_ring;
@@ -7,6 +8,7 @@ pub mod spsc_queue;
 pub mod trap;
 
 use std::fmt;
+use std::ops::{Index, IndexMut};
 
 /// One of the five ways to hand a listener to the audio thread.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -26,8 +28,11 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// How many strategies there are.
+    pub const COUNT: usize = 5;
+
     /// All five, in declaration order.
-    pub const ALL: [Strategy; 5] = [
+    pub const ALL: [Strategy; Self::COUNT] = [
         Strategy::SpinLock,
         Strategy::SpscQueue,
         Strategy::Trap,
@@ -101,6 +106,62 @@ impl fmt::Display for Strategy {
     }
 }
 
+/// One value for each strategy, indexed by [`Strategy`]: counters, settings, per-strategy state.
+///
+/// ```
+/// use rtcb::{PerStrategy, Strategy};
+///
+/// let mut refusals = PerStrategy::<u64>::default();
+/// refusals[Strategy::Trap] += 1;
+/// assert_eq!(refusals.values().sum::<u64>(), 1);
+/// assert_eq!(refusals.iter().find(|(_, n)| **n > 0), Some((Strategy::Trap, &1)));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct PerStrategy<V>([V; Strategy::COUNT]);
+
+impl<V> PerStrategy<V> {
+    /// The value of each strategy, made by `value`.
+    pub fn from_fn(mut value: impl FnMut(Strategy) -> V) -> Self {
+        Self(std::array::from_fn(|i| value(Strategy::ALL[i])))
+    }
+
+    /// Each strategy with its value, in [`Strategy::ALL`] order.
+    pub fn iter(&self) -> impl Iterator<Item = (Strategy, &V)> {
+        Strategy::ALL.into_iter().zip(&self.0)
+    }
+
+    /// Each strategy with its value, mutable, in [`Strategy::ALL`] order.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (Strategy, &mut V)> {
+        Strategy::ALL.into_iter().zip(&mut self.0)
+    }
+
+    /// The values, in [`Strategy::ALL`] order.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter()
+    }
+
+    /// A new set of values, one made from each of these.
+    pub fn map<W>(&self, mut f: impl FnMut(Strategy, &V) -> W) -> PerStrategy<W> {
+        PerStrategy::from_fn(|s| f(s, &self[s]))
+    }
+}
+
+impl<V> Index<Strategy> for PerStrategy<V> {
+    type Output = V;
+
+    #[inline]
+    fn index(&self, strategy: Strategy) -> &V {
+        &self.0[strategy.index()]
+    }
+}
+
+impl<V> IndexMut<Strategy> for PerStrategy<V> {
+    #[inline]
+    fn index_mut(&mut self, strategy: Strategy) -> &mut V {
+        &mut self.0[strategy.index()]
+    }
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -116,5 +177,20 @@ mod tests {
         assert_eq!(Strategy::from_index(5), None);
         assert_eq!(Strategy::from_name("mailbox"), None);
         assert_eq!(Strategy::default(), Strategy::Mailbox);
+    }
+
+    #[test]
+    fn per_strategy_values_follow_their_strategy() {
+        let mut names = PerStrategy::from_fn(Strategy::name);
+        assert_eq!(names[Strategy::Trap], "Trap");
+        names[Strategy::Mailbox] = "ours";
+        let mut lengths = names.map(|_, name| name.len());
+        assert_eq!(lengths[Strategy::Mailbox], 4);
+        assert_eq!(lengths[Strategy::SpinLock], "SpinLock".len());
+        for (strategy, length) in lengths.iter_mut() {
+            *length = strategy.index();
+        }
+        assert!(lengths.iter().all(|(s, i)| s.index() == *i));
+        assert_eq!(lengths.values().count(), Strategy::COUNT);
     }
 }

@@ -1,9 +1,11 @@
 //! All five strategies behind one registrar and one caller, so a plugin can change the active
 //! strategy between blocks with no allocation and no dynamic dispatch (a `match` per call).
 
-use crate::listener::{Listener, Refused, Ticket};
+use crate::listener::{sealed, Listener, Refused};
 use crate::strategy::{mailbox, overwrite_ring, spin_lock, spsc_queue, trap};
+use crate::ticket::Ticket;
 use crate::{Call, Register, Strategy};
+use std::fmt;
 
 /// Creates the five strategies at once (all allocation happens here) and returns their
 /// registrar and caller sides bundled.
@@ -44,8 +46,19 @@ pub struct SwitchRegistrar<T: ?Sized> {
 }
 
 impl<T: ?Sized> SwitchRegistrar<T> {
-    /// The registrar of one strategy.
-    pub fn get(&mut self, strategy: Strategy) -> &mut dyn Register<T> {
+    /// The registrar of one strategy, for queries.
+    pub fn get(&self, strategy: Strategy) -> &dyn Register<T> {
+        match strategy {
+            Strategy::SpinLock => &self.spin_lock,
+            Strategy::SpscQueue => &self.spsc_queue,
+            Strategy::Trap => &self.trap,
+            Strategy::OverwriteRing => &self.overwrite_ring,
+            Strategy::Mailbox => &self.mailbox,
+        }
+    }
+
+    /// The registrar of one strategy, for changes.
+    pub fn get_mut(&mut self, strategy: Strategy) -> &mut dyn Register<T> {
         match strategy {
             Strategy::SpinLock => &mut self.spin_lock,
             Strategy::SpscQueue => &mut self.spsc_queue,
@@ -57,16 +70,16 @@ impl<T: ?Sized> SwitchRegistrar<T> {
 
     /// Sets `listener` on `strategy`.
     pub fn set(&mut self, strategy: Strategy, listener: Listener<T>) -> Result<Ticket, Refused<T>> {
-        self.get(strategy).set(listener)
+        self.get_mut(strategy).set(listener)
     }
 
     /// Clears the listener of `strategy`.
     pub fn clear(&mut self, strategy: Strategy) -> Result<Ticket, Refused<T>> {
-        self.get(strategy).clear()
+        self.get_mut(strategy).clear()
     }
 
     /// Whether `strategy`'s audio side has applied `ticket`.
-    pub fn is_applied(&mut self, strategy: Strategy, ticket: Ticket) -> bool {
+    pub fn is_applied(&self, strategy: Strategy, ticket: Ticket) -> bool {
         self.get(strategy).is_applied(ticket)
     }
 
@@ -74,8 +87,18 @@ impl<T: ?Sized> SwitchRegistrar<T> {
     pub fn collect(&mut self) -> usize {
         Strategy::ALL
             .into_iter()
-            .map(|s| self.get(s).collect())
+            .map(|s| self.get_mut(s).collect())
             .sum()
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for SwitchRegistrar<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut list = f.debug_map();
+        for s in Strategy::ALL {
+            list.entry(&s, self.get(s));
+        }
+        list.finish()
     }
 }
 
@@ -139,16 +162,26 @@ impl<T: ?Sized> SwitchCaller<T> {
         self.next_idle = (self.next_idle + 1) % Strategy::ALL.len();
         let idle = Strategy::ALL[self.next_idle];
         if idle != self.active {
-            on_caller!(self, idle, |caller| caller.is_listening());
+            on_caller!(self, idle, |caller| caller.poll_listening());
         }
     }
 }
 
+impl<T: ?Sized> fmt::Debug for SwitchCaller<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SwitchCaller")
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: ?Sized> sealed::Sealed for SwitchCaller<T> {}
+
 impl<T: ?Sized> Call<T> for SwitchCaller<T> {
     #[inline]
-    fn is_listening(&mut self) -> bool {
+    fn poll_listening(&mut self) -> bool {
         self.service_one_idle();
-        on_caller!(self, self.active, |caller| caller.is_listening())
+        on_caller!(self, self.active, |caller| caller.poll_listening())
     }
 
     #[inline]

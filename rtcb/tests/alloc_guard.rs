@@ -110,7 +110,7 @@ fn counting(calls: &Arc<AtomicU64>, stop_after: u64) -> Listener<u64> {
 /// One audio block: what `process()` does.
 #[inline]
 fn block<C: Call<u64>>(caller: &mut C, value: u64) -> bool {
-    caller.is_listening() && caller.deliver(&value)
+    caller.poll_listening() && caller.deliver(&value)
 }
 
 /// Every path the audio side of a strategy has, each under the guard: taking a first listener,
@@ -120,7 +120,7 @@ fn block<C: Call<u64>>(caller: &mut C, value: u64) -> bool {
 fn exercise<R: Register<u64>, C: Call<u64>>(name: &str, mut registrar: R, mut caller: C) {
     let calls = Arc::new(AtomicU64::new(0));
 
-    assert!(!assert_no_alloc(|| caller.is_listening()), "{name}: idle");
+    assert!(!assert_no_alloc(|| caller.poll_listening()), "{name}: idle");
 
     registrar.set(counting(&calls, 0)).expect("first set");
     let delivered = assert_no_alloc(|| (0..3).filter(|&v| block(&mut caller, v)).count());
@@ -140,7 +140,7 @@ fn exercise<R: Register<u64>, C: Call<u64>>(name: &str, mut registrar: R, mut ca
     // A listener that stops itself after two calls is retired without being dropped here.
     let stopping = Arc::new(AtomicU64::new(0));
     while registrar.set(counting(&stopping, 2)).is_err() {
-        assert_no_alloc(|| caller.is_listening());
+        assert_no_alloc(|| caller.poll_listening());
         registrar.collect();
     }
     let delivered = assert_no_alloc(|| (0..4).filter(|&v| block(&mut caller, v)).count());
@@ -148,13 +148,13 @@ fn exercise<R: Register<u64>, C: Call<u64>>(name: &str, mut registrar: R, mut ca
     // Relaxed: same thread.
     assert_eq!(stopping.load(Ordering::Relaxed), 2, "{name}: stop calls");
     assert!(
-        !assert_no_alloc(|| caller.is_listening()),
+        !assert_no_alloc(|| caller.poll_listening()),
         "{name}: stopped"
     );
     registrar.collect();
 
     while registrar.clear().is_err() {
-        assert_no_alloc(|| caller.is_listening());
+        assert_no_alloc(|| caller.poll_listening());
         registrar.collect();
     }
     assert!(

@@ -25,7 +25,7 @@ type Split<R> = Option<fn(&R) -> R>;
 
 /// One audio-thread block: ask, then deliver.
 fn block<C: Call<Payload>>(caller: &mut C, value: Payload) -> bool {
-    audio(|| caller.is_listening() && caller.deliver(&value))
+    audio(|| caller.poll_listening() && caller.deliver(&value))
 }
 
 /// Retries `change` (dropping refused listeners here) until accepted, letting `caller` (if this
@@ -122,7 +122,7 @@ where
     let clear = until_accepted(&mut registrar, |r| r.clear(), || {});
     audio_thread.wait_for("the clear", || registrar.is_applied(clear));
     let mut caller = audio_thread.stop();
-    assert!(!audio(|| caller.is_listening()));
+    assert!(!audio(|| caller.poll_listening()));
     registrar.collect();
     drop((registrar, caller));
     assert!(tracker.calls() >= 512);
@@ -340,7 +340,7 @@ where
     let clear = until_accepted(&mut registrars[0], |r| r.clear(), || {});
     audio_thread.wait_for("the final clear", || registrars[0].is_applied(clear));
     let mut caller = audio_thread.stop();
-    assert!(!audio(|| caller.is_listening()));
+    assert!(!audio(|| caller.poll_listening()));
     for registrar in &mut registrars {
         registrar.collect();
     }

@@ -120,7 +120,7 @@ impl Probe {
 /// One audio block: apply pending changes, deliver if someone listens.
 fn block<C: Call<u8>>(caller: &mut C) -> bool {
     ON_AUDIO_THREAD.with(|f| f.set(true));
-    let called = caller.is_listening() && caller.deliver(&7);
+    let called = caller.poll_listening() && caller.deliver(&7);
     ON_AUDIO_THREAD.with(|f| f.set(false));
     called
 }

@@ -3,7 +3,7 @@
 //! For each strategy a thread plays the audio thread. It switches itself into seccomp *strict*
 //! mode, where the kernel allows only `read`, `write`, `exit` and `sigreturn` and kills the thread
 //! on any other system call (a futex wait or wake, a yield, a sleep, the `mmap` or `brk` behind
-//! an allocation). It then makes at least 1,000,000 real-time calls (`is_listening` + `deliver`;
+//! an allocation). It then makes at least 1,000,000 real-time calls (`poll_listening` + `deliver`;
 //! 200,000 in debug builds so `cargo test --workspace` stays quick) while registrar threads
 //! set, replace and clear the listener flat out (two where the strategy allows more than one),
 //! and ends itself with a raw `exit` system call. The loop also runs under `assert_no_alloc`, so even an
@@ -95,11 +95,11 @@ mod strict {
     pub struct Outcome {
         /// The thread set `finished` right before its raw `exit`: it was not killed.
         pub finished: bool,
-        /// Real-time calls (`is_listening` + `deliver`) made.
+        /// Real-time calls (`poll_listening` + `deliver`) made.
         pub calls: u64,
         /// Calls in which `deliver` called the listener.
         pub delivered: u64,
-        /// How often `is_listening` answered differently from the call before: the audio side
+        /// How often `poll_listening` answered differently from the call before: the audio side
         /// saw a listener come or go.
         pub flips: u64,
         /// Changes the registrars made while the thread was calling.
@@ -224,7 +224,7 @@ mod strict {
                     || changes_seen() < plan.target_changes)
             {
                 step(&mut caller, calls);
-                let listening = caller.is_listening();
+                let listening = caller.poll_listening();
                 if listening != was_listening {
                     flips += 1;
                     was_listening = listening;
@@ -704,7 +704,7 @@ fn switching_rt_side_makes_no_system_call() {
                 registration.sync();
             }
         },
-        |mut registration| {
+        |registration| {
             let mut churn = churn::Churn::default();
             for strategy in Strategy::ALL {
                 churn.refused += registration.refusals(strategy);
@@ -796,9 +796,7 @@ fn a_forbidden_call_kills_the_strict_thread() {
         // The child: a Mailbox with a listener, the act before call FORBIDDEN_AT.
         let run = churn::Run::new();
         let (mut registrar, caller) = rtcb::mailbox::new();
-        registrar
-            .set(churn::counting(run.listener_calls))
-            .expect("set");
+        registrar.set(churn::counting(run.listener_calls));
         let plan = strict::Plan {
             min_calls: CALLS,
             max_calls: CALLS,

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 static ALLOCATOR: assert_no_alloc::AllocDisabler = assert_no_alloc::AllocDisabler;
 
 fn block(caller: &mut SwitchCaller<Payload>) -> bool {
-    audio(|| caller.is_listening() && caller.deliver(&1))
+    audio(|| caller.poll_listening() && caller.deliver(&1))
 }
 
 /// Enough blocks for the caller to service every inactive strategy once (round robin).
@@ -82,7 +82,7 @@ fn a_refused_set_is_retried_with_the_same_listener() {
         let occupy = if strategy == Strategy::Trap { 1 } else { 4 };
         for _ in 0..occupy {
             registration
-                .registrar()
+                .registrar_mut()
                 .set(strategy, tracker.listener(None).1)
                 .unwrap();
         }

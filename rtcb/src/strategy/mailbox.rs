@@ -28,8 +28,8 @@
 //! has made room, and keeps a listener that stops itself meanwhile (uncalled) until the next
 //! change takes it back: it waits, it never drops.
 
-use crate::listener::{forward_handles, Change, Flow, Listener, Refused, Ticket};
-use crate::progress::{Applied, TicketCounter};
+use crate::listener::{forward_handles, Change, Listener};
+use crate::ticket::{Applied, Ticket, TicketCounter};
 use crate::ring::Ring;
 use crate::sync::{Arc, AtomicPtr, CacheLine, Mutex, Ordering, UnsafeCell};
 use std::marker::PhantomData;
@@ -127,13 +127,13 @@ impl<T: ?Sized> Clone for Registrar<T> {
 
 impl<T: ?Sized> Registrar<T> {
     /// Installs `listener` (latest wins). Never refused, never waits for the audio thread.
-    pub fn set(&mut self, listener: Listener<T>) -> Result<Ticket, Refused<T>> {
-        Ok(self.publish(Some(listener)))
+    pub fn set(&mut self, listener: Listener<T>) -> Ticket {
+        self.publish(Some(listener))
     }
 
     /// Removes the listener (latest wins). Never refused, never waits for the audio thread.
-    pub fn clear(&mut self) -> Result<Ticket, Refused<T>> {
-        Ok(self.publish(None))
+    pub fn clear(&mut self) -> Ticket {
+        self.publish(None)
     }
 
     /// Drops the listeners the audio thread has handed back; returns how many.
@@ -197,8 +197,8 @@ pub struct Caller<T: ?Sized> {
     /// when the next change arrives or the listener stops. `None` only when nothing was taken
     /// since the last hand-back, and then `listener` is `None` too.
     envelope: Option<Box<Parcel<T>>>,
-    /// A listener that returned [`Flow::Stop`] when the return ring had no room: never called
-    /// again, it goes back with the next change. (Kept apart from `listener` so the hot paths
+    /// A listener that stopped (returned `Flow::Stop` or panicked) when the return ring had no
+    /// room: never called again, it goes back with the next change. (Kept apart from `listener` so the hot paths
     /// check one field.)
     stopped: Option<Listener<T>>,
     _not_sync: PhantomData<std::cell::Cell<()>>,
@@ -210,7 +210,7 @@ unsafe impl<T: ?Sized> Send for Caller<T> {}
 impl<T: ?Sized> Caller<T> {
     /// Applies a pending change, if any, and says whether a listener is installed.
     #[inline]
-    pub fn is_listening(&mut self) -> bool {
+    pub fn poll_listening(&mut self) -> bool {
         // Relaxed: only a hint whether to swap; the swap below synchronises.
         if !self.shared.inbox.load(Ordering::Relaxed).is_null() {
             self.take_pending();
@@ -218,15 +218,19 @@ impl<T: ?Sized> Caller<T> {
         self.listener.is_some()
     }
 
-    /// Calls the installed listener with `value`, if there is one.
+    /// Applies a pending change, if any, then calls the installed listener with `value`, if
+    /// there is one. A listener that panics is retired before the panic goes on.
     #[inline]
     pub fn deliver(&mut self, value: &T) -> bool {
+        self.poll_listening();
         let Some(listener) = self.listener.as_mut() else {
             return false;
         };
-        if listener.call(value) == Flow::Stop {
+        let called = listener.call_catching(value);
+        if called.is_stop() {
             self.retire_stopped();
         }
+        called.resume_panic();
         true
     }
 
@@ -264,7 +268,7 @@ impl<T: ?Sized> Caller<T> {
         // SAFETY: non-null inbox pointers come from `Box::into_raw` in `publish`; the swap
         // moved ownership to us. Building the Box frees nothing.
         let parcel = unsafe { Box::from_raw(taken) };
-        self.shared.applied.mark(parcel.ticket);
+        let ticket = parcel.ticket;
         let new_listener = parcel.listener.with_mut(|slot| {
             // SAFETY: we own the parcel alone.
             unsafe { (*slot).take() }
@@ -278,10 +282,12 @@ impl<T: ?Sized> Caller<T> {
             debug_assert!(old_listener.is_none(), "a listener always has its envelope");
             std::mem::forget(old_listener);
         }
+        // Only now: the replaced listener is in the return ring (see `Applied::mark`).
+        self.shared.applied.mark(ticket);
     }
 
-    /// The installed listener returned [`Flow::Stop`]: it is never called again, and goes back
-    /// now if the ring has room, else with the next change.
+    /// The installed listener stopped (returned `Flow::Stop` or panicked): it is never called
+    /// again, and goes back now if the ring has room, else with the next change.
     #[cold]
     fn retire_stopped(&mut self) {
         let listener = self.listener.take();
@@ -298,12 +304,12 @@ impl<T: ?Sized> Caller<T> {
     }
 }
 
-forward_handles!(Registrar, Caller);
+forward_handles!(Registrar, Caller, never_refuses);
 
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::Register;
+    use crate::Flow;
 
     #[test]
     fn latest_wins_and_superseded_changes_are_dropped_by_the_registrar() {
@@ -315,12 +321,12 @@ mod tests {
                 .set(Listener::forever(move |v: &u32| {
                     seen.store(v + i, std::sync::atomic::Ordering::Relaxed)
                 }))
-                .unwrap();
+                ;
         }
-        let ticket = registrar.clear().unwrap();
-        let last = registrar.set(Listener::forever(|_| {})).unwrap();
+        let ticket = registrar.clear();
+        let last = registrar.set(Listener::forever(|_| {}));
         assert!(!registrar.is_applied(ticket));
-        assert!(caller.is_listening());
+        assert!(caller.poll_listening());
         assert!(registrar.is_applied(ticket) && registrar.is_applied(last));
         assert!(caller.deliver(&1));
         assert_eq!(seen.load(std::sync::atomic::Ordering::Relaxed), 0);
@@ -338,12 +344,11 @@ mod tests {
                 } else {
                     Flow::Continue
                 }
-            }))
-            .unwrap();
-        assert!(caller.is_listening());
+            }));
+        assert!(caller.poll_listening());
         assert!(caller.deliver(&0));
         assert!(caller.deliver(&0));
-        assert!(!caller.is_listening());
+        assert!(!caller.poll_listening());
         assert!(!caller.deliver(&0));
         assert_eq!(registrar.collect(), 1);
     }
@@ -357,9 +362,8 @@ mod tests {
             .set(Listener::new(move |_| {
                 let _keep = &counted;
                 Flow::Stop
-            }))
-            .unwrap();
-        assert!(caller.is_listening());
+            }));
+        assert!(caller.poll_listening());
         // Fill the return ring with empty parcels (the protocol itself never fills it).
         for ticket in 0..RETURN_SLOTS as u64 {
             let filler = Parcel::boxed(Change {
@@ -371,13 +375,13 @@ mod tests {
         }
         // The listener stops: never called again, kept while the ring is full.
         assert!(caller.deliver(&0));
-        assert!(!caller.is_listening());
+        assert!(!caller.poll_listening());
         assert!(!caller.deliver(&0));
         assert_eq!(registrar.collect(), 0, "only the empty fillers came back");
         assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 0);
         // The next change takes it back to the registrar, which drops it.
-        registrar.clear().unwrap();
-        assert!(!caller.is_listening());
+        registrar.clear();
+        assert!(!caller.poll_listening());
         assert_eq!(registrar.collect(), 1);
         assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 1);
     }

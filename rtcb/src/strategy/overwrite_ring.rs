@@ -20,8 +20,9 @@
 //! and the writer gets it back (and drops what is in it) on its next change or `collect`.
 //! A change the reader never took comes back the same way: it was superseded (latest wins).
 //!
-//! A listener that returns [`Flow::Stop`] is not called again; it stays in the reader's slot
-//! until the next change moves it back (it cannot be collected before that).
+//! A listener that returns [`Flow::Stop`](crate::Flow::Stop), or panics, is not called again; it
+//! stays in the reader's slot until the next change moves it back (it cannot be collected before
+//! that).
 //!
 //! # Costs
 //! - Idle: one relaxed load.
@@ -30,8 +31,8 @@
 //! # Memory
 //! At most [`MAX_LIVE_LISTENERS`] listeners outside the registrar: one per slot.
 
-use crate::listener::{forward_handles, Change, Flow, Listener, Refused, Ticket};
-use crate::progress::{Applied, TicketCounter};
+use crate::listener::{forward_handles, Change, Listener};
+use crate::ticket::{Applied, Ticket, TicketCounter};
 use crate::sync::{Arc, AtomicUsize, Ordering, UnsafeCell};
 use std::marker::PhantomData;
 
@@ -107,13 +108,13 @@ unsafe impl<T: ?Sized> Send for Registrar<T> {}
 
 impl<T: ?Sized> Registrar<T> {
     /// Installs `listener` (latest wins).
-    pub fn set(&mut self, listener: Listener<T>) -> Result<Ticket, Refused<T>> {
-        Ok(self.publish(Some(listener)))
+    pub fn set(&mut self, listener: Listener<T>) -> Ticket {
+        self.publish(Some(listener))
     }
 
     /// Removes the listener (latest wins).
-    pub fn clear(&mut self) -> Result<Ticket, Refused<T>> {
-        Ok(self.publish(None))
+    pub fn clear(&mut self) -> Ticket {
+        self.publish(None)
     }
 
     /// Drops the listener the reader has put back in the middle slot, if any.
@@ -181,7 +182,7 @@ unsafe impl<T: ?Sized> Send for Caller<T> {}
 impl<T: ?Sized> Caller<T> {
     /// Takes the newest change, if any, and says whether a listener is installed.
     #[inline]
-    pub fn is_listening(&mut self) -> bool {
+    pub fn poll_listening(&mut self) -> bool {
         // Relaxed: a hint whether to swap; the swap synchronises.
         if self.shared.middle.load(Ordering::Relaxed) & NEW != 0 {
             self.take();
@@ -189,24 +190,22 @@ impl<T: ?Sized> Caller<T> {
         !self.stopped && self.has_listener()
     }
 
-    /// Calls the installed listener with `value`, if there is one.
+    /// Takes the newest change, if any, then calls the installed listener with `value`, if
+    /// there is one. A listener that panics is stopped before the panic goes on.
     #[inline]
     pub fn deliver(&mut self, value: &T) -> bool {
-        if self.stopped {
+        if !self.poll_listening() {
             return false;
         }
-        let flow = self.shared.with_owned_slot(self.current, |slot| {
+        let called = self.shared.with_owned_slot(self.current, |slot| {
             slot.as_mut()
                 .and_then(|change| change.listener.as_mut())
-                .map(|listener| listener.call(value))
+                .map(|listener| listener.call_catching(value))
         });
-        match flow {
-            None => false,
-            Some(flow) => {
-                self.stopped = flow == Flow::Stop;
-                true
-            }
-        }
+        let Some(called) = called else { return false };
+        self.stopped = called.is_stop();
+        called.resume_panic();
+        true
     }
 
     fn has_listener(&self) -> bool {
@@ -233,23 +232,22 @@ impl<T: ?Sized> Caller<T> {
     }
 }
 
-forward_handles!(Registrar, Caller);
+forward_handles!(Registrar, Caller, never_refuses);
 
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::Register;
-
+    
     #[test]
     fn latest_wins_and_the_old_listener_comes_back_on_the_next_change() {
         let (mut registrar, mut caller) = new::<u8>();
-        let first = registrar.set(Listener::forever(|_| {})).unwrap();
-        let second = registrar.set(Listener::forever(|_| {})).unwrap();
+        let first = registrar.set(Listener::forever(|_| {}));
+        let second = registrar.set(Listener::forever(|_| {}));
         assert!(!registrar.is_applied(first));
-        assert!(caller.is_listening());
+        assert!(caller.poll_listening());
         assert!(registrar.is_applied(first) && registrar.is_applied(second));
-        registrar.clear().unwrap();
-        assert!(!caller.is_listening());
+        registrar.clear();
+        assert!(!caller.poll_listening());
         // The second listener now sits in the middle slot, retired.
         assert_eq!(registrar.collect(), 1);
     }

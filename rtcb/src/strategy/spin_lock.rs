@@ -7,9 +7,11 @@
 //! progressive backoff (re-check, then a CPU pause hint, then yield), swap the listener, release
 //! the lock, and drop the replaced listener on their own thread.
 //!
-//! A listener that wants to stop returns [`Flow::Stop`] from inside its call: it is not called
-//! again, and it stays in the slot (not dropped on the audio thread) until a registrar's next
-//! change or [`Registrar::collect`]. The seed's `SetCbInCb` deadlock cannot happen: nothing in
+//! A listener that wants to stop returns [`Flow::Stop`](crate::Flow::Stop) from inside its
+//! call: it is not called again, and it stays in the slot (not dropped on the audio thread)
+//! until a registrar's next change or [`Registrar::collect`]. A listener that panics is stopped
+//! the same way, and the lock is released before the panic goes on, so registrars never wait
+//! for a lock nobody holds. The seed's `SetCbInCb` deadlock cannot happen: nothing in
 //! the call path takes the lock a second time.
 //!
 //! # Costs
@@ -21,8 +23,8 @@
 //! At most [`MAX_LIVE_LISTENERS`] (one, in the slot) outside the registrars; each registrar holds
 //! one more while it is inside `set` (the new one, then the replaced one it drops).
 
-use crate::listener::{forward_handles, Flow, Listener, Refused, Ticket};
-use crate::progress::{Applied, TicketCounter};
+use crate::listener::{forward_handles, Listener};
+use crate::ticket::{Applied, Ticket, TicketCounter};
 use crate::sync::{spin_hint, yield_now, Arc, AtomicBool, Ordering, UnsafeCell};
 use std::marker::PhantomData;
 
@@ -144,13 +146,13 @@ impl<T: ?Sized> Clone for Registrar<T> {
 
 impl<T: ?Sized> Registrar<T> {
     /// Installs `listener` at once (waits while the audio thread runs the current one).
-    pub fn set(&mut self, listener: Listener<T>) -> Result<Ticket, Refused<T>> {
-        Ok(self.replace(Some(listener)))
+    pub fn set(&mut self, listener: Listener<T>) -> Ticket {
+        self.replace(Some(listener))
     }
 
     /// Removes the listener at once (waits while the audio thread runs it).
-    pub fn clear(&mut self) -> Result<Ticket, Refused<T>> {
-        Ok(self.replace(None))
+    pub fn clear(&mut self) -> Ticket {
+        self.replace(None)
     }
 
     /// Drops a listener that stopped itself. Takes the lock only if the audio thread has seen one
@@ -194,17 +196,19 @@ pub struct Caller<T: ?Sized> {
 }
 
 impl<T: ?Sized> Caller<T> {
-    /// Whether a listener is installed: one relaxed load.
+    /// Whether a listener is installed: one relaxed load. (Changes apply at once under the
+    /// lock, so there is nothing to apply here.)
     #[inline]
-    pub fn is_listening(&mut self) -> bool {
+    pub fn poll_listening(&mut self) -> bool {
         // Relaxed: a hint; `deliver` re-checks under the lock.
         self.shared.listening.load(Ordering::Relaxed)
     }
 
     /// Tries the lock once and calls the listener; skips (returns false) if a registrar holds it.
+    /// A listener that panics is stopped, and the lock released, before the panic goes on.
     #[inline]
     pub fn deliver(&mut self, value: &T) -> bool {
-        if !self.is_listening() || !self.shared.try_lock() {
+        if !self.poll_listening() || !self.shared.try_lock() {
             return false;
         }
         let called = self.shared.slot.with_mut(|slot| {
@@ -212,44 +216,47 @@ impl<T: ?Sized> Caller<T> {
             let slot = unsafe { &mut *slot };
             match slot.listener.as_mut() {
                 Some(listener) if !slot.stopped => {
-                    if listener.call(value) == Flow::Stop {
+                    let called = listener.call_catching(value);
+                    if called.is_stop() {
                         slot.stopped = true;
                         // Relaxed: both flags are hints; the unlock below publishes the slot.
                         self.shared.listening.store(false, Ordering::Relaxed);
                         self.shared.stop_seen.store(true, Ordering::Relaxed);
                     }
-                    true
+                    Some(called)
                 }
-                _ => false,
+                _ => None,
             }
         });
         self.shared.unlock();
-        called
+        let Some(called) = called else { return false };
+        called.resume_panic();
+        true
     }
 }
 
-forward_handles!(Registrar, Caller);
+forward_handles!(Registrar, Caller, never_refuses);
 
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::Register;
+    use crate::Flow;
 
     #[test]
     fn a_change_applies_at_once() {
         let (mut registrar, mut caller) = new::<u8>();
-        assert!(!caller.is_listening());
-        let ticket = registrar.set(Listener::forever(|_| {})).unwrap();
+        assert!(!caller.poll_listening());
+        let ticket = registrar.set(Listener::forever(|_| {}));
         assert!(registrar.is_applied(ticket));
         assert!(caller.deliver(&0));
-        registrar.clear().unwrap();
+        registrar.clear();
         assert!(!caller.deliver(&0));
     }
 
     #[test]
     fn collect_does_not_take_the_lock_unless_a_listener_stopped() {
         let (mut registrar, caller) = new::<u8>();
-        registrar.set(Listener::forever(|_| {})).unwrap();
+        registrar.set(Listener::forever(|_| {}));
         // Hold the lock as a running listener would: collect must return without waiting.
         assert!(caller.shared.try_lock());
         assert_eq!(registrar.collect(), 0);
@@ -259,9 +266,9 @@ mod tests {
     #[test]
     fn a_stopped_listener_is_collected() {
         let (mut registrar, mut caller) = new::<u8>();
-        registrar.set(Listener::new(|_| Flow::Stop)).unwrap();
+        registrar.set(Listener::new(|_| Flow::Stop));
         assert!(caller.deliver(&0));
-        assert!(!caller.is_listening());
+        assert!(!caller.poll_listening());
         assert!(!caller.deliver(&0));
         assert_eq!(registrar.collect(), 1);
         assert_eq!(registrar.collect(), 0);

@@ -21,8 +21,8 @@
 //! At most [`MAX_LIVE_LISTENERS`] listeners outside the registrar: queued, installed or on their
 //! way back, all counted by the registrar.
 
-use crate::listener::{forward_handles, Change, Flow, Listener, Refused, Ticket};
-use crate::progress::{Applied, TicketCounter};
+use crate::listener::{forward_handles, Change, Listener, Refused};
+use crate::ticket::{Applied, Ticket, TicketCounter};
 use crate::ring::Ring;
 use crate::sync::Arc;
 use std::marker::PhantomData;
@@ -144,28 +144,31 @@ unsafe impl<T: ?Sized> Send for Caller<T> {}
 impl<T: ?Sized> Caller<T> {
     /// Applies the newest queued change, if any, and says whether a listener is installed.
     #[inline]
-    pub fn is_listening(&mut self) -> bool {
+    pub fn poll_listening(&mut self) -> bool {
         if !self.shared.changes.is_empty() {
             self.take();
         }
         self.current.is_some() && !self.stopped
     }
 
-    /// Calls the installed listener with `value`, if there is one.
+    /// Applies the newest queued change, if any, then calls the installed listener with
+    /// `value`, if there is one. A listener that panics is handed back before the panic goes on.
     #[inline]
     pub fn deliver(&mut self, value: &T) -> bool {
-        if self.stopped {
+        if !self.poll_listening() {
             return false;
         }
         let Some(listener) = self.current.as_mut() else {
             return false;
         };
-        if listener.call(value) == Flow::Stop {
+        let called = listener.call_catching(value);
+        if called.is_stop() {
             self.stopped = true;
             if let Some(listener) = self.current.take() {
                 self.hand_back(listener);
             }
         }
+        called.resume_panic();
         true
     }
 
@@ -196,11 +199,12 @@ impl<T: ?Sized> Caller<T> {
             }
         }
         let Some(change) = newest else { return };
-        self.shared.applied.mark(change.ticket);
         self.stopped = false;
         if let Some(old) = std::mem::replace(&mut self.current, change.listener) {
             self.hand_back(old);
         }
+        // Only now: the replaced listener is in the return ring (see `Applied::mark`).
+        self.shared.applied.mark(change.ticket);
     }
 }
 
@@ -209,8 +213,7 @@ forward_handles!(Registrar, Caller);
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::Register;
-
+    
     #[test]
     fn a_full_queue_hands_the_listener_back_and_the_newest_wins() {
         let (mut registrar, mut caller) = new::<u8>();
@@ -225,13 +228,13 @@ mod tests {
         let refused = registrar.set(Listener::forever(|_| {})).unwrap_err();
         assert!(refused.into_listener().is_some());
         assert!(registrar.clear().is_err());
-        assert!(caller.is_listening());
+        assert!(caller.poll_listening());
         assert!(tickets.iter().all(|t| registrar.is_applied(*t)));
         assert!(caller.deliver(&(QUEUE_SLOTS as u8 - 1)));
         // The three older listeners came back unapplied.
         assert_eq!(registrar.collect(), QUEUE_SLOTS - 1);
         registrar.clear().unwrap();
-        assert!(!caller.is_listening());
+        assert!(!caller.poll_listening());
         assert_eq!(registrar.collect(), 1);
     }
 }

@@ -8,8 +8,9 @@
 //! While a change waits (`FULL`) or another party writes (`BUSY`), the set is **refused** and the
 //! listener handed back: this is the seed's "set once between use calls" constraint.
 //! The audio thread takes a `FULL` change, puts the listener it replaces in the same slot and
-//! marks it `RETIRED` (or `EMPTY` if there was none). A listener that returns [`Flow::Stop`] is
-//! retired the same way, as soon as the slot is `EMPTY` (one attempt per call).
+//! marks it `RETIRED` (or `EMPTY` if there was none). A listener that returns
+//! [`Flow::Stop`](crate::Flow::Stop) (or panics) is retired the same way, as soon as the slot is
+//! `EMPTY` (one attempt per call).
 //!
 //! # Costs
 //! - Idle: one acquire load (a plain load on x86 and ARM64's `ldar`).
@@ -20,8 +21,8 @@
 //! slot); each registrar holds at most two more while inside `set` (its new listener and the
 //! retired one it took out).
 
-use crate::listener::{forward_handles, Change, Flow, Listener, Refused, Ticket};
-use crate::progress::{Applied, TicketCounter};
+use crate::listener::{forward_handles, Change, Listener, Refused};
+use crate::ticket::{Applied, Ticket, TicketCounter};
 use crate::sync::{Arc, AtomicU8, Ordering, UnsafeCell};
 use std::marker::PhantomData;
 
@@ -171,7 +172,7 @@ pub struct Caller<T: ?Sized> {
 impl<T: ?Sized> Caller<T> {
     /// Applies a waiting change, if any, and says whether a listener is installed.
     #[inline]
-    pub fn is_listening(&mut self) -> bool {
+    pub fn poll_listening(&mut self) -> bool {
         // Acquire: if we see FULL we own the slot and must see the registrar's writes to it.
         if self.shared.state.load(Ordering::Acquire) == FULL {
             self.take();
@@ -181,19 +182,22 @@ impl<T: ?Sized> Caller<T> {
         self.current.is_some() && !self.stopped
     }
 
-    /// Calls the installed listener with `value`, if there is one.
+    /// Applies a waiting change, if any, then calls the installed listener with `value`, if
+    /// there is one. A listener that panics is retired before the panic goes on.
     #[inline]
     pub fn deliver(&mut self, value: &T) -> bool {
-        if self.stopped {
+        if !self.poll_listening() {
             return false;
         }
         let Some(listener) = self.current.as_mut() else {
             return false;
         };
-        if listener.call(value) == Flow::Stop {
+        let called = listener.call_catching(value);
+        if called.is_stop() {
             self.stopped = true;
             self.retire_stopped();
         }
+        called.resume_panic();
         true
     }
 
@@ -208,9 +212,11 @@ impl<T: ?Sized> Caller<T> {
             (change.ticket, slot.retired.is_some())
         });
         self.stopped = false;
-        self.shared.applied.mark(ticket);
         self.shared
             .release(if has_retired { RETIRED } else { EMPTY });
+        // Only now: the replaced listener is in the slot for a registrar to claim (see
+        // `Applied::mark`).
+        self.shared.applied.mark(ticket);
     }
 
     #[cold]
@@ -232,7 +238,7 @@ forward_handles!(Registrar, Caller);
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::Register;
+    use crate::Flow;
 
     #[test]
     fn a_second_set_is_refused_until_the_first_is_taken() {
@@ -242,10 +248,10 @@ mod tests {
         assert!(refused.was_set());
         assert!(refused.into_listener().is_some());
         assert!(!registrar.is_applied(first));
-        assert!(caller.is_listening());
+        assert!(caller.poll_listening());
         assert!(registrar.is_applied(first));
         let second = registrar.set(Listener::forever(|_| {})).unwrap();
-        assert!(caller.is_listening());
+        assert!(caller.poll_listening());
         assert!(registrar.is_applied(second));
         // The first listener is back in the slot, retired.
         assert_eq!(registrar.collect(), 1);
@@ -255,9 +261,9 @@ mod tests {
     fn a_stopped_listener_goes_back_through_the_slot() {
         let (mut registrar, mut caller) = new::<u8>();
         registrar.set(Listener::new(|_| Flow::Stop)).unwrap();
-        assert!(caller.is_listening());
+        assert!(caller.poll_listening());
         assert!(caller.deliver(&0));
-        assert!(!caller.is_listening());
+        assert!(!caller.poll_listening());
         assert_eq!(registrar.collect(), 1);
     }
 }

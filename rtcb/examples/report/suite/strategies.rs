@@ -52,7 +52,7 @@ pub fn max_live_listeners(strategy: Strategy) -> usize {
 /// The audio side's question before it builds any data: "is anyone listening?".
 #[inline(always)]
 pub fn ask<C: Call<Payload>>(caller: &mut C) -> bool {
-    caller.is_listening()
+    caller.poll_listening()
 }
 
 /// The `idle` baseline: the question asked of a bare atomic pointer (a load plus a branch on it),
@@ -72,7 +72,7 @@ pub fn ask_bare(listener: &AtomicPtr<Payload>) -> bool {
 /// The audio side's whole hand-over, as `process()` does it: ask, then deliver.
 #[inline(always)]
 pub fn ask_and_deliver<C: Call<Payload>>(caller: &mut C, value: &Payload) -> bool {
-    caller.is_listening() && caller.deliver(value)
+    caller.poll_listening() && caller.deliver(value)
 }
 
 /// A listener that does a trivial amount of work: adds what it receives to its own total.
