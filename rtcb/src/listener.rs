@@ -149,6 +149,23 @@ pub(crate) mod sealed {
 /// listener dropped exactly once and never on the audio thread, monotonic tickets) is a property
 /// of each strategy's protocol, proven with loom for the ones in this crate; another
 /// implementation could not be held to it. Write your own trait to put other code beside these.
+///
+/// ```compile_fail,E0277
+/// use rtcb::{Listener, Refused, Register, Ticket};
+///
+/// #[derive(Debug)]
+/// struct MyStrategy;
+///
+/// // error[E0277]: the trait bound `MyStrategy: Sealed` is not satisfied
+/// impl Register<u8> for MyStrategy {
+///     fn set(&mut self, _: Listener<u8>) -> Result<Ticket, Refused<u8>> { unimplemented!() }
+///     fn clear(&mut self) -> Result<Ticket, Refused<u8>> { unimplemented!() }
+///     fn is_applied(&self, _: Ticket) -> bool { false }
+///     fn collect(&mut self) -> usize { 0 }
+///     fn newest_applied(&self) -> u64 { 0 }
+///     fn applied_changes(&self) -> u64 { 0 }
+/// }
+/// ```
 pub trait Register<T: ?Sized>: sealed::Sealed + fmt::Debug {
     /// Installs `listener`, replacing any previous one. The replaced listener is dropped here,
     /// on this side, once the audio thread has handed it back.

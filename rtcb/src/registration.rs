@@ -129,18 +129,23 @@ impl<T: ?Sized> Registration<T> {
             },
             // A refused listener that is no longer wanted is simply dropped here.
             (false, State::SetRefused { clear, .. }) => State::Off { clear },
-            (false, State::Set { ticket, sent_at } | State::ClearRefused { set: ticket, sent_at }) => {
-                match registrar.clear() {
-                    Ok(clear) => State::Off { clear: Some(clear) },
-                    Err(_) => {
-                        place.refusals += 1;
-                        State::ClearRefused {
-                            set: ticket,
-                            sent_at,
-                        }
+            (
+                false,
+                State::Set { ticket, sent_at }
+                | State::ClearRefused {
+                    set: ticket,
+                    sent_at,
+                },
+            ) => match registrar.clear() {
+                Ok(clear) => State::Off { clear: Some(clear) },
+                Err(_) => {
+                    place.refusals += 1;
+                    State::ClearRefused {
+                        set: ticket,
+                        sent_at,
                     }
                 }
-            }
+            },
             (_, state) => state,
         };
         if let State::Set { ticket, sent_at } = &mut place.state {
@@ -178,7 +183,9 @@ impl<T: ?Sized> Registration<T> {
         let applied = |ticket| self.registrar.is_applied(strategy, ticket);
         match self.places[strategy].state {
             State::Off { clear: None } => Status::Off,
-            State::Off { clear: Some(ticket) } if applied(ticket) => Status::Off,
+            State::Off {
+                clear: Some(ticket),
+            } if applied(ticket) => Status::Off,
             State::Off { clear: Some(_) } | State::ClearRefused { .. } => Status::Clearing,
             State::SetRefused { .. } => Status::Refused,
             State::Set { ticket, .. } if applied(ticket) => Status::Listening,

@@ -1,6 +1,7 @@
-//! The contract (`shared/design/CONTRACT.md`) checked for all five strategies: the seed's three
-//! tests (Basics, Overflow, SetInsideListener), a model check of random single-threaded
-//! sequences, a multi-threaded stress run, drop accounting, and the thread rules in the types.
+//! The contract (`docs/contract.md`) checked for all five strategies: the seed's three tests
+//! (Basics, Overflow, SetInsideListener), a model check of random single-threaded sequences,
+//! `deliver` alone reaching a fresh listener, applied meaning collectible, a multi-threaded
+//! stress run, drop accounting, and the thread rules in the types.
 //!
 //! Every audio-side call runs under `assert_no_alloc` (the global allocator below), so an
 //! allocation or a free on the audio side aborts the test binary.
@@ -284,6 +285,92 @@ where
     }
 }
 for_each_strategy!(random_sequences_match_the_model);
+
+/// `deliver` without a `poll_listening` first still reaches a freshly set listener: it applies
+/// pending changes itself, so no code that compiles drops data silently.
+fn deliver_alone_reaches_a_fresh_listener<R, C>(
+    strategy: Strategy,
+    new: fn() -> (R, C),
+    _: Split<R>,
+) where
+    R: Register<Payload>,
+    C: Call<Payload>,
+{
+    const DELIVERIES: u64 = 1_000;
+    let tracker = Tracker::new();
+    let (mut registrar, mut caller) = new();
+    let (_, listener) = tracker.listener(None);
+    registrar.set(listener).expect("a first set is accepted");
+    for value in 0..DELIVERIES {
+        assert!(
+            audio(|| caller.deliver(&value)),
+            "{strategy}: delivery {value} was dropped"
+        );
+    }
+    assert_eq!(tracker.calls(), DELIVERIES, "{strategy}");
+    // And after a replacement, the first delivery reaches the new listener.
+    let (second, listener) = tracker.listener(None);
+    let mut listener = Some(listener);
+    until_accepted(
+        &mut registrar,
+        |r| r.set(listener.take().expect("refusals hand the listener back")),
+        || {},
+    );
+    assert!(audio(|| caller.deliver(&0)));
+    assert_eq!(tracker.last_called(), second as u64, "{strategy}");
+    let clear = until_accepted(&mut registrar, |r| r.clear(), || {});
+    assert!(
+        !audio(|| caller.deliver(&0)),
+        "{strategy}: called after the clear"
+    );
+    assert!(registrar.is_applied(clear));
+    registrar.collect();
+    drop((registrar, caller));
+    tracker.assert_all_dropped_once();
+}
+for_each_strategy!(deliver_alone_reaches_a_fresh_listener);
+
+/// Applied means collectible: the moment a registrar sees its change applied, the listener that
+/// change replaced is on its way back, so the next `collect` drops it (`SpinLock` drops it inside
+/// the change itself). Round after round against an audio thread running flat out.
+fn applied_means_collectible<R, C>(strategy: Strategy, new: fn() -> (R, C), _: Split<R>)
+where
+    R: Register<Payload>,
+    C: Call<Payload> + Send + 'static,
+{
+    const ROUNDS: usize = 5_000;
+    let tracker = Tracker::new();
+    let (mut registrar, caller) = new();
+    let audio_thread = AudioThread::start(caller);
+    let mut not_collectible = 0;
+    for _ in 0..ROUNDS {
+        let (id, listener) = tracker.listener(None);
+        let mut listener = Some(listener);
+        let set = until_accepted(
+            &mut registrar,
+            |r| r.set(listener.take().expect("refusals hand the listener back")),
+            || {},
+        );
+        audio_thread.wait_for("the set", || registrar.is_applied(set));
+        let clear = until_accepted(&mut registrar, |r| r.clear(), || {});
+        audio_thread.wait_for("the clear", || registrar.is_applied(clear));
+        registrar.collect();
+        not_collectible += usize::from(!tracker.is_dropped(id));
+        // Whatever was not collectible yet is dropped before the next round.
+        audio_thread.wait_for("the listener back", || {
+            registrar.collect();
+            tracker.is_dropped(id)
+        });
+    }
+    assert_eq!(
+        not_collectible, 0,
+        "{strategy}: {not_collectible} of {ROUNDS} applied clears had not handed their listener back"
+    );
+    let caller = audio_thread.stop();
+    drop((registrar, caller));
+    tracker.assert_all_dropped_once();
+}
+for_each_strategy!(applied_means_collectible);
 
 /// One audio thread against one registrar, or two where the strategy allows: thousands of random
 /// changes while the audio thread delivers flat out. Every listener is dropped exactly once,

@@ -5,8 +5,8 @@
 //! Each model runs a registrar thread (two where the strategy allows) against the audio thread
 //! and checks: no data race on any slot (loom tracks every cell access), every listener dropped
 //! exactly once and never on the audio thread, a stopped listener never called again, the newest
-//! accepted change is the one in force after one more audio block, and no leak (loom checks
-//! that every `Arc` is freed).
+//! accepted change is the one in force after one more audio block, a change seen applied has
+//! handed back the listener it replaced, and no leak (loom checks that every `Arc` is freed).
 //!
 //! Preemptions are bounded at [`PREEMPTIONS`] so the suite stays well under five minutes on two
 //! cores; the known race of the naive overwriting ring needs only one preemption to show.
@@ -242,6 +242,34 @@ where
     );
 }
 
+/// Applied means collectible: a registrar that sees its clear applied finds the listener the
+/// clear replaced on its next `collect` (or already dropped it, inside the clear).
+fn applied_means_collectible<R, C>(new: fn() -> (R, C))
+where
+    R: Register<u8> + Send + 'static,
+    C: Call<u8> + Send + 'static,
+{
+    one_registrar_races_audio(
+        new,
+        |registrar, probe| {
+            let (id, listener) = probe.listener(None);
+            note(registrar.set(listener)).expect("a first set is accepted");
+            let Some(clear) = note(registrar.clear()) else {
+                return;
+            };
+            if registrar.is_applied(clear) {
+                registrar.collect();
+                assert_eq!(
+                    probe.drops[id].load(SeqCst),
+                    1,
+                    "the clear was applied, yet the listener it replaced was not collectible"
+                );
+            }
+        },
+        |_, _, ()| {},
+    );
+}
+
 /// Two registrars set at once; after one more block the listener called is the accepted one
 /// with the newest ticket.
 fn two_registrars<R, C>(new: fn() -> (R, C))
@@ -290,6 +318,11 @@ macro_rules! models {
             #[test]
             fn listener_stops_itself() {
                 super::listener_stops_itself(rtcb::$module::new);
+            }
+
+            #[test]
+            fn applied_means_collectible() {
+                super::applied_means_collectible(rtcb::$module::new);
             }
 
             models!(@many $module $many);
@@ -386,9 +419,9 @@ fn overwrite_ring_survives_a_lapping_writer() {
             let probe = probe.clone();
             move || {
                 for _ in 0..3 {
-                    note(registrar.set(probe.listener(Some(1)).1)).unwrap();
+                    registrar.set(probe.listener(Some(1)).1);
                 }
-                note(registrar.clear()).unwrap();
+                registrar.clear();
                 registrar
             }
         });

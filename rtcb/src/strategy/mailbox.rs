@@ -29,9 +29,9 @@
 //! change takes it back: it waits, it never drops.
 
 use crate::listener::{forward_handles, Change, Listener};
-use crate::ticket::{Applied, Ticket, TicketCounter};
 use crate::ring::Ring;
 use crate::sync::{Arc, AtomicPtr, CacheLine, Mutex, Ordering, UnsafeCell};
+use crate::ticket::{Applied, Ticket, TicketCounter};
 use std::marker::PhantomData;
 use std::ptr;
 
@@ -317,11 +317,9 @@ mod tests {
         let seen = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
         for i in 0..10 {
             let seen = seen.clone();
-            registrar
-                .set(Listener::forever(move |v: &u32| {
-                    seen.store(v + i, std::sync::atomic::Ordering::Relaxed)
-                }))
-                ;
+            registrar.set(Listener::forever(move |v: &u32| {
+                seen.store(v + i, std::sync::atomic::Ordering::Relaxed)
+            }));
         }
         let ticket = registrar.clear();
         let last = registrar.set(Listener::forever(|_| {}));
@@ -336,15 +334,14 @@ mod tests {
     fn a_stopped_listener_is_not_called_again_and_comes_back() {
         let (mut registrar, mut caller) = new::<u32>();
         let mut calls = 0;
-        registrar
-            .set(Listener::new(move |_| {
-                calls += 1;
-                if calls == 2 {
-                    Flow::Stop
-                } else {
-                    Flow::Continue
-                }
-            }));
+        registrar.set(Listener::new(move |_| {
+            calls += 1;
+            if calls == 2 {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            }
+        }));
         assert!(caller.poll_listening());
         assert!(caller.deliver(&0));
         assert!(caller.deliver(&0));
@@ -358,11 +355,10 @@ mod tests {
         let (mut registrar, mut caller) = new::<u32>();
         let drops = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
         let counted = Counted(drops.clone());
-        registrar
-            .set(Listener::new(move |_| {
-                let _keep = &counted;
-                Flow::Stop
-            }));
+        registrar.set(Listener::new(move |_| {
+            let _keep = &counted;
+            Flow::Stop
+        }));
         assert!(caller.poll_listening());
         // Fill the return ring with empty parcels (the protocol itself never fills it).
         for ticket in 0..RETURN_SLOTS as u64 {

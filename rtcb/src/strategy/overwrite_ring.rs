@@ -32,8 +32,8 @@
 //! At most [`MAX_LIVE_LISTENERS`] listeners outside the registrar: one per slot.
 
 use crate::listener::{forward_handles, Change, Listener};
-use crate::ticket::{Applied, Ticket, TicketCounter};
 use crate::sync::{Arc, AtomicUsize, Ordering, UnsafeCell};
+use crate::ticket::{Applied, Ticket, TicketCounter};
 use std::marker::PhantomData;
 
 /// Slots in the ring.
@@ -237,7 +237,7 @@ forward_handles!(Registrar, Caller, never_refuses);
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    
+
     #[test]
     fn latest_wins_and_the_old_listener_comes_back_on_the_next_change() {
         let (mut registrar, mut caller) = new::<u8>();

@@ -24,8 +24,8 @@
 //! one more while it is inside `set` (the new one, then the replaced one it drops).
 
 use crate::listener::{forward_handles, Listener};
-use crate::ticket::{Applied, Ticket, TicketCounter};
 use crate::sync::{spin_hint, yield_now, Arc, AtomicBool, Ordering, UnsafeCell};
+use crate::ticket::{Applied, Ticket, TicketCounter};
 use std::marker::PhantomData;
 
 /// The most listeners alive at once outside the registrars' hands.

@@ -22,9 +22,9 @@
 //! way back, all counted by the registrar.
 
 use crate::listener::{forward_handles, Change, Listener, Refused};
-use crate::ticket::{Applied, Ticket, TicketCounter};
 use crate::ring::Ring;
 use crate::sync::Arc;
+use crate::ticket::{Applied, Ticket, TicketCounter};
 use std::marker::PhantomData;
 
 /// Places in the queue of pending changes.
@@ -213,7 +213,7 @@ forward_handles!(Registrar, Caller);
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    
+
     #[test]
     fn a_full_queue_hands_the_listener_back_and_the_newest_wins() {
         let (mut registrar, mut caller) = new::<u8>();

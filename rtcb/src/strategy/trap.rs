@@ -22,8 +22,8 @@
 //! retired one it took out).
 
 use crate::listener::{forward_handles, Change, Listener, Refused};
-use crate::ticket::{Applied, Ticket, TicketCounter};
 use crate::sync::{Arc, AtomicU8, Ordering, UnsafeCell};
+use crate::ticket::{Applied, Ticket, TicketCounter};
 use std::marker::PhantomData;
 
 /// The most listeners alive at once outside the registrars' hands.
