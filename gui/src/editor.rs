@@ -15,7 +15,7 @@ use nice_plug_core::editor::{
 use nice_plug_core::plugin::TrackInfo;
 use nice_plug_egui::resizable_window::ResizableWindow;
 use nice_plug_egui::{baseview, EguiEditor, EguiEditorHandle, EguiNiceSettings, NiceEguiApp};
-use rtcb::{Status, Strategy};
+use rtcb::{PerStrategy, Status, Strategy};
 use std::error::Error;
 use std::sync::Arc;
 use std::time::Duration;
@@ -111,8 +111,8 @@ impl EditorCore {
         let active = self.params.strategy();
         self.link.follow(active);
         self.link.drain(&mut self.model);
-        let reports = Strategy::ALL.map(|s| self.link.report(s));
-        if reports.iter().any(|r| {
+        let reports = PerStrategy::from_fn(|s| self.link.report(s));
+        if reports.values().any(|r| {
             matches!(
                 r.status,
                 Status::Refused | Status::Applying | Status::Clearing
@@ -123,7 +123,7 @@ impl EditorCore {
 
         Panel::top("rtcb-header").show(ui, |ui| {
             ui.add_space(4.0);
-            if let Some(change) = self.header(ui, active, &reports[active.index()]) {
+            if let Some(change) = self.header(ui, active, &reports[active]) {
                 changes.push(change);
             }
             ui.add_space(2.0);

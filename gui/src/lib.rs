@@ -40,3 +40,9 @@ pub use editor::{
     create_editor, EditorCore, EditorParams, ParamChange, RtcbEditor, RtcbEditorHandle, DEMO_ENV,
 };
 pub use link::{EditorLink, StrategyReport};
+
+/// The top-level README's code (the library snippet), compiled and run as a doctest. It lives in
+/// this crate, not in `rtcb`, because the README is outside the published `rtcb` package.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct TopLevelReadmeDoctests;

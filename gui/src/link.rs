@@ -17,7 +17,7 @@ use crate::model::EditorModel;
 use crate::tap::{TapLosses, TapRecord, TapShared};
 use nice_plug_core::editor::dpi::LogicalSize;
 use nice_plug_egui::{EguiEditorState, RepaintNotifier};
-use rtcb::{Registration, Status, Strategy, SwitchRegistrar};
+use rtcb::{PerStrategy, Registration, Status, Strategy, SwitchRegistrar};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -51,7 +51,7 @@ struct Inner {
     registration: Registration<NoteBatch>,
     records: rtrb::Consumer<TapRecord>,
     open: bool,
-    baseline: [Baseline; 5],
+    baseline: PerStrategy<Baseline>,
     /// Scratch space for one batch's events while draining.
     events: Vec<NoteEvent>,
 }
@@ -114,7 +114,7 @@ impl EditorLink {
         }
         while inner.records.pop().is_ok() {}
         for s in Strategy::ALL {
-            inner.baseline[s.index()] = Baseline {
+            inner.baseline[s] = Baseline {
                 refusals: inner.registration.refusals(s),
                 losses: self.tap.losses(s),
             };
@@ -139,11 +139,6 @@ impl EditorLink {
         inner.open = false;
         self.tap.set_open(false);
         inner.registration.listen_on(None);
-    }
-
-    /// Whether an editor is open.
-    pub fn is_open(&self) -> bool {
-        self.lock().open
     }
 
     /// Whether an editor is open to take batches; for the audio thread, which asks it with the
@@ -222,7 +217,7 @@ impl EditorLink {
     /// Where `strategy` stands, with counts since the editor opened.
     pub fn report(&self, strategy: Strategy) -> StrategyReport {
         let mut inner = self.lock();
-        let baseline = inner.baseline[strategy.index()];
+        let baseline = inner.baseline[strategy];
         let registration = &mut inner.registration;
         StrategyReport {
             status: registration.status(strategy),
@@ -251,7 +246,7 @@ mod tests {
         assert!(!caller.poll_listening());
         link.open(Strategy::Mailbox);
         assert_eq!(link.session(), 1);
-        assert!(link.is_open());
+        assert!(link.editor_is_open());
         assert!(caller.poll_listening());
         assert!(caller.deliver(&NoteBatch::default()));
         let mut model = EditorModel::default();

@@ -19,7 +19,7 @@
 use crate::batch::{NoteBatch, NoteEvent};
 use atomic_refcell::{AtomicRefCell, AtomicRefMut};
 use nice_plug_egui::RepaintNotifier;
-use rtcb::{Listener, Strategy};
+use rtcb::{Listener, PerStrategy, Strategy};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -145,7 +145,7 @@ pub(crate) struct TapShared {
     /// Whether the editor is open; a closed editor's tap (one whose clear has not been applied
     /// yet) copies nothing.
     open: AtomicBool,
-    losses: [LossCounters; 5],
+    losses: PerStrategy<LossCounters>,
     created: AtomicU64,
     dropped: AtomicU64,
 }
@@ -190,7 +190,7 @@ impl TapShared {
 
     /// What the taps lost so far for `strategy`.
     pub(crate) fn losses(&self, strategy: Strategy) -> TapLosses {
-        let counters = &self.losses[strategy.index()];
+        let counters = &self.losses[strategy];
         // Relaxed: snapshots of monotonic statistics.
         TapLosses {
             batches: counters.batches.load(Ordering::Relaxed),
@@ -223,7 +223,7 @@ impl Tap {
         if !shared.open.load(Ordering::Relaxed) {
             return;
         }
-        let losses = &shared.losses[batch.strategy.index()];
+        let losses = &shared.losses[batch.strategy];
         let Some(mut producer) = shared.producer.try_borrow_mut() else {
             // Relaxed (all counters below): statistics, read by the GUI as snapshots.
             losses.contended.fetch_add(1, Ordering::Relaxed);

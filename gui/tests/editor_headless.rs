@@ -7,7 +7,7 @@
 
 use nice_assert_no_alloc::{assert_no_alloc, AllocDisabler};
 use nice_plug_core::context::gui::ParamSetter;
-use rtcb::{Call, Status, Strategy, SwitchCaller};
+use rtcb::{Call, PerStrategy, Status, Strategy, SwitchCaller};
 use rtcb_gui::batch::{NoteBatch, NoteEvent, NoteKind};
 use rtcb_gui::{EditorCore, EditorLink, EditorParams, ParamChange};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -73,7 +73,7 @@ struct Reply {
     /// Tap listeners dropped while the audio thread was inside a block.
     dropped_on_audio_thread: u64,
     /// Per strategy: whether a listener is installed (for `Probe`).
-    listening: [bool; 5],
+    listening: PerStrategy<bool>,
 }
 
 /// A simulated audio thread, driven in lock step: while it runs a command the test (the GUI
@@ -109,7 +109,7 @@ impl AudioThread {
                     Command::Probe => {
                         let active = caller.active();
                         for strategy in Strategy::ALL {
-                            reply.listening[strategy.index()] = assert_no_alloc(|| {
+                            reply.listening[strategy] = assert_no_alloc(|| {
                                 caller.set_active(strategy);
                                 caller.poll_listening()
                             });
@@ -141,7 +141,7 @@ impl AudioThread {
     }
 
     /// Which strategies have a listener installed, as the audio thread sees it.
-    fn listening(&self) -> [bool; 5] {
+    fn listening(&self) -> PerStrategy<bool> {
         self.run(Command::Probe).listening
     }
 }
@@ -280,7 +280,7 @@ impl Rig {
         let listening = self.audio.listening();
         Strategy::ALL
             .into_iter()
-            .filter(|s| listening[s.index()])
+            .filter(|&s| listening[s])
             .collect()
     }
 
@@ -317,7 +317,7 @@ fn open_move_close_reopen() {
     rig.frame();
     assert_eq!(rig.status(Strategy::Mailbox), Status::Listening);
     let model = rig.core.model();
-    let mailbox = model.delivered[Strategy::Mailbox.index()];
+    let mailbox = model.delivered[Strategy::Mailbox];
     // Blocks 3 to 6: each releases the previous note and strikes the next.
     assert_eq!((mailbox.batches, mailbox.notes), (4, 8));
     assert_eq!(model.held.count(), 1, "one note is held at a time");
@@ -332,18 +332,18 @@ fn open_move_close_reopen() {
     rig.automate(Strategy::SpinLock);
     rig.frame();
     assert_eq!(rig.link.listening_on(), Some(Strategy::SpinLock));
-    rig.audio.blocks(Strategy::ALL.len());
+    rig.audio.blocks(Strategy::COUNT);
     rig.frame();
     assert_eq!(rig.status(Strategy::SpinLock), Status::Listening);
     assert_eq!(rig.status(Strategy::Mailbox), Status::Off);
     assert_eq!(rig.installed(), [Strategy::SpinLock]);
-    assert!(rig.core.model().delivered[Strategy::SpinLock.index()].batches > 0);
+    assert!(rig.core.model().delivered[Strategy::SpinLock].batches > 0);
 
     // Every strategy in turn.
     for strategy in Strategy::ALL {
         rig.automate(strategy);
         rig.frame();
-        rig.audio.blocks(Strategy::ALL.len());
+        rig.audio.blocks(Strategy::COUNT);
         rig.frame();
         assert_eq!(rig.status(strategy), Status::Listening, "{strategy}");
         assert_eq!(rig.installed(), [strategy]);
@@ -357,7 +357,7 @@ fn open_move_close_reopen() {
     // Close: the listener is cleared and, once handed back, dropped here.
     rig.close();
     assert_eq!(rig.link.listening_on(), None);
-    rig.audio.blocks(Strategy::ALL.len());
+    rig.audio.blocks(Strategy::COUNT);
     rig.frame();
     assert_eq!(
         rig.link.listening_on(),
@@ -371,23 +371,20 @@ fn open_move_close_reopen() {
         0,
         "every tap listener was dropped, on the GUI side"
     );
-    let blocks_before = rig.core.model().delivered[Strategy::Mailbox.index()].batches;
+    let blocks_before = rig.core.model().delivered[Strategy::Mailbox].batches;
 
     // Reopen: a new session, counting from zero, listening again.
     rig.open();
     rig.frame();
     assert_eq!(
-        rig.core.model().delivered[Strategy::Mailbox.index()].batches,
+        rig.core.model().delivered[Strategy::Mailbox].batches,
         0,
         "counters start over at each open (had {blocks_before})"
     );
     assert_eq!(rig.audio.blocks(3), 3);
     rig.frame();
     assert_eq!(rig.status(Strategy::Mailbox), Status::Listening);
-    assert_eq!(
-        rig.core.model().delivered[Strategy::Mailbox.index()].batches,
-        3
-    );
+    assert_eq!(rig.core.model().delivered[Strategy::Mailbox].batches, 3);
     assert_eq!(rig.core.model().held.count(), 1);
 }
 
@@ -430,7 +427,7 @@ fn a_set_the_spsc_queue_refuses_is_retried_every_frame() {
     rig.frame();
     assert_eq!(rig.status(Strategy::SpscQueue), Status::Listening);
     assert_eq!(rig.link.report(Strategy::SpscQueue).refusals, 2);
-    rig.audio.blocks(Strategy::ALL.len());
+    rig.audio.blocks(Strategy::COUNT);
     assert_eq!(rig.installed(), [Strategy::SpscQueue]);
 }
 
@@ -459,7 +456,7 @@ fn a_set_the_occupied_trap_refuses_is_retried_every_frame() {
     rig.audio.blocks(1);
     rig.frame();
     assert_eq!(rig.status(Strategy::Trap), Status::Listening);
-    rig.audio.blocks(Strategy::ALL.len());
+    rig.audio.blocks(Strategy::COUNT);
     assert_eq!(rig.installed(), [Strategy::Trap]);
 }
 
@@ -535,7 +532,7 @@ fn opening_switching_and_closing_while_the_audio_thread_runs() {
         link.open(params.strategy());
         for step in 0..6 {
             if step % 2 == 1 {
-                let next = Strategy::ALL[(round * 7 + step * 3) % Strategy::ALL.len()];
+                let next = Strategy::ALL[(round * 7 + step * 3) % Strategy::COUNT];
                 params.apply(ParamChange::Strategy(next));
             }
             frame(&mut core);
@@ -545,7 +542,11 @@ fn opening_switching_and_closing_while_the_audio_thread_runs() {
     }
     // Let the audio thread apply the last clears (each strategy is serviced within a few
     // blocks); bounded, so a lost clear fails the test instead of hanging it.
-    let all_off = || Strategy::ALL.map(|s| link.report(s).status) == [Status::Off; 5];
+    let all_off = || {
+        Strategy::ALL
+            .into_iter()
+            .all(|s| link.report(s).status == Status::Off)
+    };
     for _ in 0..100_000 {
         link.sync();
         if all_off() {

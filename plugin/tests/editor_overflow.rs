@@ -28,7 +28,7 @@ use std::time::Duration;
 use nice_plug::context::process::SendEventError;
 use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
-use rtcb::{Status, Strategy};
+use rtcb::{PerStrategy, Status, Strategy};
 use rtcb_gui::batch::BATCH_CAPACITY;
 use rtcb_gui::{EditorCore, EditorLink, EditorParams};
 use rtcb_plugin::params::{RtcbParams, StrategyChoice};
@@ -42,7 +42,13 @@ const CCS_PER_BLOCK: usize = 12;
 /// Note events in a block delivered by `strategy`: under a batch's capacity, exactly at it, one
 /// over, over, and far over.
 fn notes_per_block(strategy: Strategy) -> usize {
-    [120, BATCH_CAPACITY, BATCH_CAPACITY + 1, 300, 700][strategy.index()]
+    match strategy {
+        Strategy::SpinLock => 120,
+        Strategy::SpscQueue => BATCH_CAPACITY,
+        Strategy::Trap => BATCH_CAPACITY + 1,
+        Strategy::OverwriteRing => 300,
+        Strategy::Mailbox => 700,
+    }
 }
 
 /// The block's events for `strategy`: note ons and offs for one key each, and CCs.
@@ -191,7 +197,7 @@ impl AudioThread {
         let blocks = Arc::new(AtomicU64::new(0));
         let (paused, counted) = (Arc::clone(&pause), Arc::clone(&blocks));
         let handle = thread::spawn(move || {
-            let templates = Strategy::ALL.map(block_events);
+            let templates = PerStrategy::from_fn(block_events);
             let mut context = HostContext {
                 input: VecDeque::with_capacity(4096),
                 output: Vec::with_capacity(4096),
@@ -217,7 +223,7 @@ impl AudioThread {
             let mut strategy = Strategy::from(params.strategy.value());
             let (mut done, mut changed) = (0u64, 0u64);
             let mut block = |strategy: Strategy| {
-                let events = &templates[strategy.index()];
+                let events = &templates[strategy];
                 context.input.extend(events.iter().cloned());
                 context.output.clear();
                 // SAFETY: the slices point into `channels`, which outlives the call and is not
@@ -361,7 +367,7 @@ struct Shown {
 
 impl Shown {
     fn of(editor: &Editor, strategy: Strategy) -> Shown {
-        let delivered = editor.core.model().delivered[strategy.index()];
+        let delivered = editor.core.model().delivered[strategy];
         let report = editor.link.report(strategy);
         assert_eq!(
             report.losses.contended, 0,
@@ -386,8 +392,8 @@ impl Shown {
 /// Every note of every block the editor's listener was handed this session is in the view or
 /// counted as not fitting; the part over a batch's capacity is exactly what the blocks had over
 /// it.
-fn check_accounts(editor: &Editor, context: &str) -> [Shown; 5] {
-    Strategy::ALL.map(|strategy| {
+fn check_accounts(editor: &Editor, context: &str) -> PerStrategy<Shown> {
+    PerStrategy::from_fn(|strategy| {
         let shown = Shown::of(editor, strategy);
         let notes = notes_per_block(strategy) as u64;
         let stored = notes.min(BATCH_CAPACITY as u64);
@@ -507,7 +513,7 @@ fn through_a_storm_of_strategy_changes_and_editor_sessions_every_note_is_account
         })
     };
 
-    let mut totals = [Shown::default(); 5];
+    let mut totals = PerStrategy::<Shown>::default();
     let mut blocks = 0;
     for session in 0..SESSIONS {
         editor.open();
@@ -520,7 +526,8 @@ fn through_a_storm_of_strategy_changes_and_editor_sessions_every_note_is_account
         // The last frame drains everything delivered before the pause.
         editor.frame();
         let shown = check_accounts(&editor, &format!("session {session}"));
-        for (total, shown) in totals.iter_mut().zip(shown) {
+        for (strategy, total) in totals.iter_mut() {
+            let shown = shown[strategy];
             total.batches += shown.batches;
             total.notes += shown.notes;
             total.over_capacity += shown.over_capacity;
@@ -548,8 +555,7 @@ fn through_a_storm_of_strategy_changes_and_editor_sessions_every_note_is_account
          strategy (batches, notes shown, over capacity, lost in the ring, batches dropped, their \
          notes):"
     );
-    for strategy in Strategy::ALL {
-        let t = totals[strategy.index()];
+    for (strategy, t) in totals.iter() {
         eprintln!(
             "  {:>14} ({:>3} notes a block): {} {} {} {} {} {}",
             strategy.name(),
@@ -563,8 +569,8 @@ fn through_a_storm_of_strategy_changes_and_editor_sessions_every_note_is_account
         );
         assert!(t.batches > 0, "{strategy} delivered to the editor");
     }
-    let over: u64 = totals.iter().map(|t| t.over_capacity).sum();
-    let dropped: u64 = totals.iter().map(|t| t.batches_dropped).sum();
+    let over: u64 = totals.values().map(|t| t.over_capacity).sum();
+    let dropped: u64 = totals.values().map(|t| t.batches_dropped).sum();
     assert!(over > 0, "notes went over a batch's capacity");
     assert!(dropped > 0, "the ring overflowed, and that was counted too");
 }

@@ -13,14 +13,16 @@ use rtcb::Strategy;
 const FRAMES: u32 = 256;
 /// Blocks per stretch; the switch happens in the middle one.
 const STRETCH: u32 = 140;
-/// The parameter's display names, in `Strategy::ALL` order.
-const NAMES: [&str; 5] = [
-    "Spin lock",
-    "SPSC queue",
-    "Trap",
-    "Overwrite ring",
-    "Mailbox",
-];
+/// The parameter's display name for `strategy`.
+fn display_name(strategy: Strategy) -> &'static str {
+    match strategy {
+        Strategy::SpinLock => "Spin lock",
+        Strategy::SpscQueue => "SPSC queue",
+        Strategy::Trap => "Trap",
+        Strategy::OverwriteRing => "Overwrite ring",
+        Strategy::Mailbox => "Mailbox",
+    }
+}
 
 /// `input` with `change` inserted in time order (after events at the same sample).
 fn with_change(mut input: Vec<Ev>, change: Ev) -> Vec<Ev> {
@@ -73,7 +75,8 @@ fn switching_to_every_strategy_mid_run_changes_nothing_else() {
         totals.1 += events;
         let value = plugin.value(strategy);
         assert_eq!(value, target as f64, "switch {stretch} to {target}");
-        assert_eq!(plugin.value_to_text(strategy, value), NAMES[target]);
+        let name = display_name(Strategy::from_index(target).unwrap());
+        assert_eq!(plugin.value_to_text(strategy, value), name);
     }
     plugin.deactivate(active);
     eprintln!(

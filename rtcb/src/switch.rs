@@ -104,9 +104,9 @@ impl<T: ?Sized> fmt::Debug for SwitchRegistrar<T> {
 
 /// The caller sides of all five strategies; one of them is active.
 ///
-/// Each call also services one inactive strategy (round robin, about one atomic load), so a
-/// clear made on a strategy that is no longer active is still applied and its listener handed
-/// back.
+/// Each `poll_listening` also services one inactive strategy (round robin, about one atomic
+/// load), so a clear made on a strategy that is no longer active is still applied and its
+/// listener handed back.
 pub struct SwitchCaller<T: ?Sized> {
     spin_lock: spin_lock::Caller<T>,
     spsc_queue: spsc_queue::Caller<T>,

@@ -5,7 +5,7 @@
 //! times each `deliver` call and reports it with the next batch. Time is audio time (the block's
 //! position), so the numbers describe what the audio thread did, however late the GUI drew it.
 
-use rtcb::Strategy;
+use rtcb::{PerStrategy, Strategy};
 use std::collections::VecDeque;
 
 /// The span the statistics cover, in seconds of audio time.
@@ -142,20 +142,20 @@ impl CostHistory {
 /// Delivery costs per strategy, and the history of all of them.
 #[derive(Debug, Clone, Default)]
 pub struct CostTracker {
-    windows: [CostWindow; 5],
+    windows: PerStrategy<CostWindow>,
     history: CostHistory,
 }
 
 impl CostTracker {
     /// Adds one block's cost, delivered through `strategy`.
     pub fn add(&mut self, seconds: f64, ns: u32, strategy: Strategy) {
-        self.windows[strategy.index()].add(seconds, ns);
+        self.windows[strategy].add(seconds, ns);
         self.history.add(seconds, ns, strategy);
     }
 
     /// `strategy`'s statistics over the last second in which it delivered.
     pub fn stats(&self, strategy: Strategy) -> Option<CostStats> {
-        self.windows[strategy.index()].stats()
+        self.windows[strategy].stats()
     }
 
     /// The plot's history.
@@ -165,7 +165,9 @@ impl CostTracker {
 
     /// Forgets everything.
     pub fn clear(&mut self) {
-        self.windows.iter_mut().for_each(CostWindow::clear);
+        self.windows
+            .iter_mut()
+            .for_each(|(_, window)| window.clear());
         self.history.clear();
     }
 }

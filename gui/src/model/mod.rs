@@ -16,7 +16,7 @@ pub use log::{EventLog, LoggedEvent, NoteName, LOG_CAPACITY};
 
 use crate::batch::NoteEvent;
 use crate::tap::BatchHeader;
-use rtcb::Strategy;
+use rtcb::{PerStrategy, Strategy};
 
 /// Everything the editor learned from delivered batches since it opened.
 #[derive(Debug, Clone, Default)]
@@ -25,8 +25,8 @@ pub struct EditorModel {
     pub held: HeldNotes,
     /// Recent note events.
     pub log: EventLog,
-    /// Per strategy (indexed by [`Strategy::index`]): what it delivered.
-    pub delivered: [DeliveryCounters; 5],
+    /// Per strategy: what it delivered.
+    pub delivered: PerStrategy<DeliveryCounters>,
     /// Delivery costs.
     pub cost: CostTracker,
     /// Blocks the editor did not hear between two batches it did (nobody was listening, e.g.
@@ -69,7 +69,7 @@ impl EditorModel {
             }
             _ => {}
         }
-        self.delivered[header.strategy.index()].count(header);
+        self.delivered[header.strategy].count(header);
         let start = header.start_seconds();
         for event in events {
             self.held.apply(event);
@@ -131,8 +131,8 @@ mod tests {
         let logged = model.log.newest_first().next().unwrap();
         assert_eq!(logged.seconds, 0.05);
         assert_eq!(logged.strategy, Strategy::Trap);
-        assert_eq!(model.delivered[Strategy::Trap.index()].batches, 2);
-        assert_eq!(model.delivered[Strategy::Trap.index()].notes, 1);
+        assert_eq!(model.delivered[Strategy::Trap].batches, 2);
+        assert_eq!(model.delivered[Strategy::Trap].notes, 1);
         assert_eq!(model.cost.stats(Strategy::Trap).unwrap().max_ns, 400);
         assert_eq!(model.last_strategy(), Some(Strategy::Trap));
     }

@@ -6,14 +6,14 @@ use super::theme::{status_label, strategy_color, TEXT_DIM};
 use crate::link::StrategyReport;
 use crate::model::DeliveryCounters;
 use egui::{Grid, RichText, Ui};
-use rtcb::Strategy;
+use rtcb::{PerStrategy, Strategy};
 
 /// Draws the table.
 pub fn show(
     ui: &mut Ui,
     active: Strategy,
-    reports: &[StrategyReport; 5],
-    delivered: &[DeliveryCounters; 5],
+    reports: &PerStrategy<StrategyReport>,
+    delivered: &PerStrategy<DeliveryCounters>,
 ) {
     Grid::new("rtcb-counters")
         .striped(true)
@@ -32,9 +32,8 @@ pub fn show(
                 ui.label(RichText::new(title).small().strong().color(TEXT_DIM));
             }
             ui.end_row();
-            for strategy in Strategy::ALL {
-                let report = &reports[strategy.index()];
-                let counts = &delivered[strategy.index()];
+            for (strategy, report) in reports.iter() {
+                let counts = &delivered[strategy];
                 let name = RichText::new(strategy.name()).color(strategy_color(strategy));
                 ui.label(if strategy == active { name.strong() } else { name });
                 let (status, colour) = status_label(report.status);

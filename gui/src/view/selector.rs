@@ -6,19 +6,18 @@ use super::theme::{
 };
 use crate::link::StrategyReport;
 use egui::{Align, Frame, Label, Layout, Margin, RichText, Sense, Stroke, Ui};
-use rtcb::Strategy;
+use rtcb::{PerStrategy, Strategy};
 
 /// Draws the five cards side by side; returns the strategy clicked, if any.
-pub fn show(ui: &mut Ui, active: Strategy, reports: &[StrategyReport; 5]) -> Option<Strategy> {
+pub fn show(
+    ui: &mut Ui,
+    active: Strategy,
+    reports: &PerStrategy<StrategyReport>,
+) -> Option<Strategy> {
     let mut picked = None;
-    ui.columns(Strategy::ALL.len(), |columns| {
-        for (column, strategy) in columns.iter_mut().zip(Strategy::ALL) {
-            if card(
-                column,
-                strategy,
-                strategy == active,
-                &reports[strategy.index()],
-            ) {
+    ui.columns(Strategy::COUNT, |columns| {
+        for (column, (strategy, report)) in columns.iter_mut().zip(reports.iter()) {
+            if card(column, strategy, strategy == active, report) {
                 picked = Some(strategy);
             }
         }

@@ -10,14 +10,21 @@ use rtcb::Strategy;
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type Segment = SegmentValue<i32>;
 
-/// One colour per strategy, in [`Strategy::ALL`] order.
-const COLOURS: [RGBColor; 5] = [
-    RGBColor(0xd6, 0x27, 0x28),
-    RGBColor(0xff, 0x7f, 0x0e),
-    RGBColor(0x2c, 0xa0, 0x2c),
-    RGBColor(0x94, 0x67, 0xbd),
-    RGBColor(0x1f, 0x77, 0xb4),
-];
+/// The colour of `strategy`'s bars.
+const fn colour(strategy: Strategy) -> RGBColor {
+    match strategy {
+        Strategy::SpinLock => RGBColor(0xd6, 0x27, 0x28),
+        Strategy::SpscQueue => RGBColor(0xff, 0x7f, 0x0e),
+        Strategy::Trap => RGBColor(0x2c, 0xa0, 0x2c),
+        Strategy::OverwriteRing => RGBColor(0x94, 0x67, 0xbd),
+        Strategy::Mailbox => RGBColor(0x1f, 0x77, 0xb4),
+    }
+}
+
+/// The fill of the bars in column `i`, the column of the `i`th strategy of [`Strategy::ALL`].
+fn column_fill(i: usize) -> ShapeStyle {
+    colour(Strategy::ALL[i]).filled()
+}
 
 const FONT: &str = "sans-serif";
 
@@ -178,7 +185,7 @@ fn bars(
         values
             .iter()
             .enumerate()
-            .map(|(i, v)| bar(i, 0.0, *v, COLOURS[i].filled())),
+            .map(|(i, v)| bar(i, 0.0, *v, column_fill(i))),
     )?;
     if let Some((name, value)) = baseline {
         chart
@@ -224,7 +231,7 @@ fn contended(area: &Area<'_>, report: &Report) -> Fallible {
     chart.draw_series(
         rows.iter()
             .enumerate()
-            .map(|(i, r)| bar(i, floor, r.0.max(floor), COLOURS[i].filled())),
+            .map(|(i, r)| bar(i, floor, r.0.max(floor), column_fill(i))),
     )?;
     let centre = |i: usize| SegmentValue::CenterOf(i32::try_from(i).unwrap_or(0));
     chart.draw_series(
@@ -298,7 +305,7 @@ fn latency(area: &Area<'_>, runs: &[ChangeRun]) -> Fallible {
             i,
             floor,
             r.applied_latency_p50_us.max(floor),
-            COLOURS[i].filled(),
+            column_fill(i),
         )
     }))?;
     chart.draw_series(runs.iter().enumerate().map(|(i, r)| {
