@@ -3,9 +3,7 @@
 //! non-real-time side and [`Call`] for the audio thread.
 
 use crate::ticket::Ticket;
-use std::any::Any;
 use std::fmt;
-use std::panic::{self, AssertUnwindSafe};
 
 /// What a listener tells the audio thread after each call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,16 +52,6 @@ impl<T: ?Sized> Listener<T> {
     pub fn call(&mut self, value: &T) -> Flow {
         (self.0)(value)
     }
-
-    /// Calls the listener, catching a panic so the strategy can retire the listener before the
-    /// panic goes on (see [`Called::resume_panic`]). No cost on the path that does not panic.
-    #[inline]
-    pub(crate) fn call_catching(&mut self, value: &T) -> Called {
-        // AssertUnwindSafe: a listener that panicked is never called again (the strategy retires
-        // it), so nobody sees its possibly broken state; the strategy's own state is made
-        // consistent by the retirement before the panic resumes.
-        Called(panic::catch_unwind(AssertUnwindSafe(|| self.call(value))))
-    }
 }
 
 impl<T: ?Sized> fmt::Debug for Listener<T> {
@@ -72,23 +60,38 @@ impl<T: ?Sized> fmt::Debug for Listener<T> {
     }
 }
 
-/// What came of one [`Listener::call_catching`]: the listener's answer, or its panic.
-#[must_use = "a caught panic must be resumed"]
-pub(crate) struct Called(Result<Flow, Box<dyn Any + Send>>);
+/// Calls the listener in `slot`, if there is one, with `value`, and returns what it said.
+///
+/// If the call panics, `on_unwind` gets the slot while the panic unwinds through this frame: the
+/// strategy retires the listener there (never to call it again, never dropping it on the audio
+/// thread), and the panic carries on into the audio thread's code. On the path that does not
+/// panic this costs nothing: the guard is disarmed, and only the unwind path has code.
+#[inline]
+pub(crate) fn call_in_slot<T: ?Sized, F: FnOnce(&mut Option<Listener<T>>)>(
+    slot: &mut Option<Listener<T>>,
+    value: &T,
+    on_unwind: F,
+) -> Option<Flow> {
+    slot.as_ref()?;
+    let mut guard = RetireOnUnwind {
+        slot,
+        on_unwind: Some(on_unwind),
+    };
+    let flow = guard.slot.as_mut().map(|listener| listener.call(value));
+    guard.on_unwind = None;
+    flow
+}
 
-impl Called {
-    /// Whether the listener is done with: it returned [`Flow::Stop`] or it panicked.
-    #[inline]
-    pub(crate) fn is_stop(&self) -> bool {
-        !matches!(self.0, Ok(Flow::Continue))
-    }
+/// Runs its closure on the slot if dropped while still armed: only when a listener call unwinds.
+struct RetireOnUnwind<'a, T: ?Sized, F: FnOnce(&mut Option<Listener<T>>)> {
+    slot: &'a mut Option<Listener<T>>,
+    on_unwind: Option<F>,
+}
 
-    /// Carries the listener's panic, if it raised one, on out of the strategy. Call it once the
-    /// strategy has retired the listener and its own state is consistent again.
-    #[inline]
-    pub(crate) fn resume_panic(self) {
-        if let Err(panic) = self.0 {
-            panic::resume_unwind(panic);
+impl<T: ?Sized, F: FnOnce(&mut Option<Listener<T>>)> Drop for RetireOnUnwind<'_, T, F> {
+    fn drop(&mut self) {
+        if let Some(retire) = self.on_unwind.take() {
+            retire(self.slot);
         }
     }
 }

@@ -28,10 +28,11 @@
 //! has made room, and keeps a listener that stops itself meanwhile (uncalled) until the next
 //! change takes it back: it waits, it never drops.
 
-use crate::listener::{forward_handles, Change, Listener};
+use crate::listener::{call_in_slot, forward_handles, Change, Listener};
 use crate::ring::Ring;
 use crate::sync::{Arc, AtomicPtr, CacheLine, Mutex, Ordering, UnsafeCell};
 use crate::ticket::{Applied, Ticket, TicketCounter};
+use crate::Flow;
 use std::marker::PhantomData;
 use std::ptr;
 
@@ -197,8 +198,8 @@ pub struct Caller<T: ?Sized> {
     /// when the next change arrives or the listener stops. `None` only when nothing was taken
     /// since the last hand-back, and then `listener` is `None` too.
     envelope: Option<Box<Parcel<T>>>,
-    /// A listener that stopped (returned `Flow::Stop` or panicked) when the return ring had no
-    /// room: never called again, it goes back with the next change. (Kept apart from `listener` so the hot paths
+    /// A listener that panicked, or returned `Flow::Stop` when the return ring had no room:
+    /// never called again, it goes back with the next change. (Kept apart from `listener` so the hot paths
     /// check one field.)
     stopped: Option<Listener<T>>,
     _not_sync: PhantomData<std::cell::Cell<()>>,
@@ -219,19 +220,28 @@ impl<T: ?Sized> Caller<T> {
     }
 
     /// Applies a pending change, if any, then calls the installed listener with `value`, if
-    /// there is one. A listener that panics is retired before the panic goes on.
+    /// there is one. A listener that panics is parked, never called again, and goes back with
+    /// the next change.
     #[inline]
     pub fn deliver(&mut self, value: &T) -> bool {
         self.poll_listening();
-        let Some(listener) = self.listener.as_mut() else {
-            return false;
-        };
-        let called = listener.call_catching(value);
-        if called.is_stop() {
-            self.retire_stopped();
+        let stopped = &mut self.stopped;
+        let flow = call_in_slot(&mut self.listener, value, |listener| {
+            // It panicked: park it with the stopped ones; it goes back with the next change.
+            debug_assert!(
+                stopped.is_none(),
+                "a stopped listener is never installed too"
+            );
+            std::mem::forget(std::mem::replace(stopped, listener.take()));
+        });
+        match flow {
+            None => false,
+            Some(Flow::Continue) => true,
+            Some(Flow::Stop) => {
+                self.retire_stopped();
+                true
+            }
         }
-        called.resume_panic();
-        true
     }
 
     /// Puts `listener` (possibly none) into the envelope and sends it back. The caller has
@@ -286,8 +296,8 @@ impl<T: ?Sized> Caller<T> {
         self.shared.applied.mark(ticket);
     }
 
-    /// The installed listener stopped (returned `Flow::Stop` or panicked): it is never called
-    /// again, and goes back now if the ring has room, else with the next change.
+    /// The installed listener returned `Flow::Stop`: it is never called again, and goes back
+    /// now if the ring has room, else with the next change.
     #[cold]
     fn retire_stopped(&mut self) {
         let listener = self.listener.take();
@@ -309,7 +319,6 @@ forward_handles!(Registrar, Caller, never_refuses);
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::Flow;
 
     #[test]
     fn latest_wins_and_superseded_changes_are_dropped_by_the_registrar() {

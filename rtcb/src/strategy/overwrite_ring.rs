@@ -31,9 +31,10 @@
 //! # Memory
 //! At most [`MAX_LIVE_LISTENERS`] listeners outside the registrar: one per slot.
 
-use crate::listener::{forward_handles, Change, Listener};
+use crate::listener::{call_in_slot, forward_handles, Change, Listener};
 use crate::sync::{Arc, AtomicUsize, Ordering, UnsafeCell};
 use crate::ticket::{Applied, Ticket, TicketCounter};
+use crate::Flow;
 use std::marker::PhantomData;
 
 /// Slots in the ring.
@@ -171,7 +172,7 @@ pub struct Caller<T: ?Sized> {
     shared: Arc<Shared<T>>,
     /// The slot this side owns.
     current: usize,
-    /// The listener in `current` returned `Flow::Stop`.
+    /// The listener in `current` returned `Flow::Stop` or panicked.
     stopped: bool,
     _not_sync: PhantomData<std::cell::Cell<()>>,
 }
@@ -191,21 +192,25 @@ impl<T: ?Sized> Caller<T> {
     }
 
     /// Takes the newest change, if any, then calls the installed listener with `value`, if
-    /// there is one. A listener that panics is stopped before the panic goes on.
+    /// there is one. A listener that panics is stopped, like one that returns `Flow::Stop`.
     #[inline]
     pub fn deliver(&mut self, value: &T) -> bool {
         if !self.poll_listening() {
             return false;
         }
-        let called = self.shared.with_owned_slot(self.current, |slot| {
-            slot.as_mut()
-                .and_then(|change| change.listener.as_mut())
-                .map(|listener| listener.call_catching(value))
+        let stopped = &mut self.stopped;
+        let flow = self.shared.with_owned_slot(self.current, |slot| {
+            let change = slot.as_mut()?;
+            // A listener that panics is marked stopped, like one that returns `Flow::Stop`.
+            call_in_slot(&mut change.listener, value, |_| *stopped = true)
         });
-        let Some(called) = called else { return false };
-        self.stopped = called.is_stop();
-        called.resume_panic();
-        true
+        match flow {
+            None => false,
+            Some(flow) => {
+                self.stopped = flow == Flow::Stop;
+                true
+            }
+        }
     }
 
     fn has_listener(&self) -> bool {

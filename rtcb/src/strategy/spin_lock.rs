@@ -23,9 +23,10 @@
 //! At most [`MAX_LIVE_LISTENERS`] (one, in the slot) outside the registrars; each registrar holds
 //! one more while it is inside `set` (the new one, then the replaced one it drops).
 
-use crate::listener::{forward_handles, Listener};
+use crate::listener::{call_in_slot, forward_handles, Listener};
 use crate::sync::{spin_hint, yield_now, Arc, AtomicBool, Ordering, UnsafeCell};
 use crate::ticket::{Applied, Ticket, TicketCounter};
+use crate::Flow;
 use std::marker::PhantomData;
 
 /// The most listeners alive at once outside the registrars' hands.
@@ -92,6 +93,16 @@ impl<T: ?Sized> Shared<T> {
                 }
             }
         }
+    }
+
+    /// Audio thread, lock held: the slot's listener stopped (or panicked); it is never called
+    /// again and waits in the slot for a registrar.
+    #[inline]
+    fn mark_stopped(&self, stopped: &mut bool) {
+        *stopped = true;
+        // Relaxed: both flags are hints; the unlock that follows publishes the slot.
+        self.listening.store(false, Ordering::Relaxed);
+        self.stop_seen.store(true, Ordering::Relaxed);
     }
 
     /// Runs `f` on the slot with the lock held (registrar side).
@@ -205,33 +216,43 @@ impl<T: ?Sized> Caller<T> {
     }
 
     /// Tries the lock once and calls the listener; skips (returns false) if a registrar holds it.
-    /// A listener that panics is stopped, and the lock released, before the panic goes on.
+    /// A listener that panics is stopped, and the lock released, as the panic goes on.
     #[inline]
     pub fn deliver(&mut self, value: &T) -> bool {
         if !self.poll_listening() || !self.shared.try_lock() {
             return false;
         }
-        let called = self.shared.slot.with_mut(|slot| {
-            // SAFETY: we hold the lock, so nobody else touches the slot.
+        let shared = &*self.shared;
+        // Released when this function returns, and also while a panicking listener unwinds.
+        let _locked = Locked(shared);
+        shared.slot.with_mut(|slot| {
+            // SAFETY: we hold the lock (until `_locked` drops, after this closure), so nobody
+            // else touches the slot.
             let slot = unsafe { &mut *slot };
-            match slot.listener.as_mut() {
-                Some(listener) if !slot.stopped => {
-                    let called = listener.call_catching(value);
-                    if called.is_stop() {
-                        slot.stopped = true;
-                        // Relaxed: both flags are hints; the unlock below publishes the slot.
-                        self.shared.listening.store(false, Ordering::Relaxed);
-                        self.shared.stop_seen.store(true, Ordering::Relaxed);
-                    }
-                    Some(called)
-                }
-                _ => None,
+            if slot.stopped {
+                return false;
             }
-        });
-        self.shared.unlock();
-        let Some(called) = called else { return false };
-        called.resume_panic();
-        true
+            let stopped = &mut slot.stopped;
+            let flow = call_in_slot(&mut slot.listener, value, |_| shared.mark_stopped(stopped));
+            match flow {
+                None => false,
+                Some(Flow::Continue) => true,
+                Some(Flow::Stop) => {
+                    shared.mark_stopped(&mut slot.stopped);
+                    true
+                }
+            }
+        })
+    }
+}
+
+/// The audio thread holds the lock; dropping this releases it.
+struct Locked<'a, T: ?Sized>(&'a Shared<T>);
+
+impl<T: ?Sized> Drop for Locked<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        self.0.unlock();
     }
 }
 
@@ -240,7 +261,6 @@ forward_handles!(Registrar, Caller, never_refuses);
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::Flow;
 
     #[test]
     fn a_change_applies_at_once() {

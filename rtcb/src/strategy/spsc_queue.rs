@@ -21,10 +21,11 @@
 //! At most [`MAX_LIVE_LISTENERS`] listeners outside the registrar: queued, installed or on their
 //! way back, all counted by the registrar.
 
-use crate::listener::{forward_handles, Change, Listener, Refused};
+use crate::listener::{call_in_slot, forward_handles, Change, Listener, Refused};
 use crate::ring::Ring;
 use crate::sync::Arc;
 use crate::ticket::{Applied, Ticket, TicketCounter};
+use crate::Flow;
 use std::marker::PhantomData;
 
 /// Places in the queue of pending changes.
@@ -132,7 +133,8 @@ impl<T: ?Sized> Registrar<T> {
 pub struct Caller<T: ?Sized> {
     shared: Arc<Shared<T>>,
     current: Option<Listener<T>>,
-    /// `current` returned `Flow::Stop`; it is handed back at once (room is guaranteed).
+    /// `current` returned `Flow::Stop` (it was handed back at once: room is guaranteed) or
+    /// panicked (it stays in `current`, uncalled, until the next change hands it back).
     stopped: bool,
     _not_sync: PhantomData<std::cell::Cell<()>>,
 }
@@ -152,24 +154,27 @@ impl<T: ?Sized> Caller<T> {
     }
 
     /// Applies the newest queued change, if any, then calls the installed listener with
-    /// `value`, if there is one. A listener that panics is handed back before the panic goes on.
+    /// `value`, if there is one. A listener that panics is never called again and goes back with
+    /// the next change.
     #[inline]
     pub fn deliver(&mut self, value: &T) -> bool {
         if !self.poll_listening() {
             return false;
         }
-        let Some(listener) = self.current.as_mut() else {
-            return false;
-        };
-        let called = listener.call_catching(value);
-        if called.is_stop() {
-            self.stopped = true;
-            if let Some(listener) = self.current.take() {
-                self.hand_back(listener);
+        let stopped = &mut self.stopped;
+        // A listener that panics is marked stopped; it goes back with the next change.
+        let flow = call_in_slot(&mut self.current, value, |_| *stopped = true);
+        match flow {
+            None => false,
+            Some(Flow::Continue) => true,
+            Some(Flow::Stop) => {
+                self.stopped = true;
+                if let Some(listener) = self.current.take() {
+                    self.hand_back(listener);
+                }
+                true
             }
         }
-        called.resume_panic();
-        true
     }
 
     /// Hands a listener back to the registrar. Never fails: the registrar keeps the number of

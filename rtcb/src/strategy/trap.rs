@@ -21,9 +21,10 @@
 //! slot); each registrar holds at most two more while inside `set` (its new listener and the
 //! retired one it took out).
 
-use crate::listener::{forward_handles, Change, Listener, Refused};
+use crate::listener::{call_in_slot, forward_handles, Change, Listener, Refused};
 use crate::sync::{Arc, AtomicU8, Ordering, UnsafeCell};
 use crate::ticket::{Applied, Ticket, TicketCounter};
+use crate::Flow;
 use std::marker::PhantomData;
 
 /// The most listeners alive at once outside the registrars' hands.
@@ -164,7 +165,7 @@ impl<T: ?Sized> Registrar<T> {
 pub struct Caller<T: ?Sized> {
     shared: Arc<Shared<T>>,
     current: Option<Listener<T>>,
-    /// `current` returned `Flow::Stop` and waits for the slot to be free to go back.
+    /// `current` returned `Flow::Stop` or panicked, and waits for the slot to be free to go back.
     stopped: bool,
     _not_sync: PhantomData<std::cell::Cell<()>>,
 }
@@ -183,22 +184,25 @@ impl<T: ?Sized> Caller<T> {
     }
 
     /// Applies a waiting change, if any, then calls the installed listener with `value`, if
-    /// there is one. A listener that panics is retired before the panic goes on.
+    /// there is one. A listener that panics is never called again and goes back through the
+    /// slot like a stopped one.
     #[inline]
     pub fn deliver(&mut self, value: &T) -> bool {
         if !self.poll_listening() {
             return false;
         }
-        let Some(listener) = self.current.as_mut() else {
-            return false;
-        };
-        let called = listener.call_catching(value);
-        if called.is_stop() {
-            self.stopped = true;
-            self.retire_stopped();
+        let stopped = &mut self.stopped;
+        // A listener that panics is marked stopped; the next call retires it through the slot.
+        let flow = call_in_slot(&mut self.current, value, |_| *stopped = true);
+        match flow {
+            None => false,
+            Some(Flow::Continue) => true,
+            Some(Flow::Stop) => {
+                self.stopped = true;
+                self.retire_stopped();
+                true
+            }
         }
-        called.resume_panic();
-        true
     }
 
     #[cold]
@@ -238,7 +242,6 @@ forward_handles!(Registrar, Caller);
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::Flow;
 
     #[test]
     fn a_second_set_is_refused_until_the_first_is_taken() {
