@@ -39,18 +39,18 @@
 //!
 //! | strategy | registrars | a change can be refused | registrar waits for the audio thread | most listeners alive | idle check, ns | ask + deliver, ns | change, ns |
 //! |---|---|---|---|---|---:|---:|---:|
-//! | [`spin_lock`] | many | no | **yes**, while the listener runs | 1 | 0.44 | 9.34 | 22 |
-//! | [`spsc_queue`] | one | **yes**, when 4 changes are queued | no | 5 | 1.64 | 2.58 | 9 |
-//! | [`trap`] | many | **yes**, until the audio thread takes the pending one | no | 2 | 1.01 | 2.90 | 20 |
-//! | [`overwrite_ring`] | one | no (latest wins) | no | 3 | 1.33 | 3.22 | 27 |
-//! | [`mailbox`] | many | no (latest wins) | no | 6 | 0.68 | 1.68 | 46 |
+//! | [`spin_lock`] | many | no | **yes**, while the listener runs | 1 | 0.31 | 2.36 | 10 |
+//! | [`spsc_queue`] | one | **yes**, when 4 changes are queued | no | 5 | 0.70 | 1.69 | 10 |
+//! | [`trap`] | many | **yes**, until the audio thread takes the pending one | no | 2 | 0.73 | 1.69 | 10 |
+//! | [`overwrite_ring`] | one | no (latest wins) | no | 3 | 0.91 | 2.81 | 11 |
+//! | [`mailbox`] | many | no (latest wins) | no | 6 | 0.48 | 1.00 | 20 |
 //!
 //! "Most listeners alive" counts those outside the registrars' hands (a registrar inside `set`
 //! holds one or two more). The costs are medians from one run of
 //! `cargo run --release -p rtcb --example report` on the project's 2-vCPU VM (`docs/benchmarks.md`):
-//! the idle check per loop iteration (a bare atomic load and branch: 0.99 ns), asking and
-//! delivering to an installed listener (a bare boxed call: 1.28 ns), and one registrar change
-//! (refused ones included). Compare them as ratios; they move between runs.
+//! the idle check per loop iteration (a bare atomic load and branch: 0.45 ns), asking and
+//! delivering to an installed listener (a bare boxed call: 0.84 ns), and one registrar change
+//! (refused ones included; the clock's resolution is about 10 ns). Compare them as ratios; they move between runs.
 //!
 //! Which to use: `Mailbox` unless you have a reason. It never refuses, never makes a registrar
 //! wait, lets any thread register, and its audio side is wait-free. `SpinLock` is the smallest
