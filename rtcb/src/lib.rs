@@ -50,7 +50,8 @@
 //! `cargo run --release -p rtcb --example report` on the project's 2-vCPU VM (`docs/benchmarks.md`):
 //! the idle check per loop iteration (a bare atomic load and branch: 0.45 ns), asking and
 //! delivering to an installed listener (a bare boxed call: 0.84 ns), and one registrar change
-//! (refused ones included; the clock's resolution is about 10 ns). Compare them as ratios; they move between runs.
+//! (refused ones included; the clock's resolution is about 10 ns). Compare them as ratios; they
+//! move between runs.
 //!
 //! Which to use: `Mailbox` unless you have a reason. It never refuses, never makes a registrar
 //! wait, lets any thread register, and its audio side is wait-free. `SpinLock` is the smallest
@@ -112,10 +113,10 @@ mod ticket;
 pub use listener::{Call, Flow, Listener, Refused, Register};
 pub use registration::{Registration, Status};
 pub use strategy::{mailbox, overwrite_ring, spin_lock, spsc_queue, trap, PerStrategy, Strategy};
+pub use switch::{switchable, SwitchCaller, SwitchRegistrar};
 pub use ticket::Ticket;
 
 /// The crate page's (README.md) code, compiled and run as a doctest.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
-pub use switch::{switchable, SwitchCaller, SwitchRegistrar};

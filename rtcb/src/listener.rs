@@ -82,6 +82,19 @@ pub(crate) fn call_in_slot<T: ?Sized, F: FnOnce(&mut Option<Listener<T>>)>(
     flow
 }
 
+/// [`call_in_slot`] for a strategy that keeps a finished listener where it is, behind a `stopped`
+/// flag, until it can go back: returning [`Flow::Stop`] or panicking sets the flag.
+#[inline]
+pub(crate) fn call_until_stopped<T: ?Sized>(
+    slot: &mut Option<Listener<T>>,
+    value: &T,
+    stopped: &mut bool,
+) -> Option<Flow> {
+    let flow = call_in_slot(slot, value, |_| *stopped = true)?;
+    *stopped = flow == Flow::Stop;
+    Some(flow)
+}
+
 /// Runs its closure on the slot if dropped while still armed: only when a listener call unwinds.
 struct RetireOnUnwind<'a, T: ?Sized, F: FnOnce(&mut Option<Listener<T>>)> {
     slot: &'a mut Option<Listener<T>>,

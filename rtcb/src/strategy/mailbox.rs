@@ -199,8 +199,8 @@ pub struct Caller<T: ?Sized> {
     /// since the last hand-back, and then `listener` is `None` too.
     envelope: Option<Box<Parcel<T>>>,
     /// A listener that panicked, or returned `Flow::Stop` when the return ring had no room:
-    /// never called again, it goes back with the next change. (Kept apart from `listener` so the hot paths
-    /// check one field.)
+    /// never called again, it goes back with the next change. (Kept apart from `listener` so
+    /// the hot paths check one field.)
     stopped: Option<Listener<T>>,
     _not_sync: PhantomData<std::cell::Cell<()>>,
 }

@@ -31,10 +31,9 @@
 //! # Memory
 //! At most [`MAX_LIVE_LISTENERS`] listeners outside the registrar: one per slot.
 
-use crate::listener::{call_in_slot, forward_handles, Change, Listener};
+use crate::listener::{call_until_stopped, forward_handles, Change, Listener};
 use crate::sync::{Arc, AtomicUsize, Ordering, UnsafeCell};
 use crate::ticket::{Applied, Ticket, TicketCounter};
-use crate::Flow;
 use std::marker::PhantomData;
 
 /// Slots in the ring.
@@ -199,18 +198,12 @@ impl<T: ?Sized> Caller<T> {
             return false;
         }
         let stopped = &mut self.stopped;
-        let flow = self.shared.with_owned_slot(self.current, |slot| {
-            let change = slot.as_mut()?;
-            // A listener that panics is marked stopped, like one that returns `Flow::Stop`.
-            call_in_slot(&mut change.listener, value, |_| *stopped = true)
-        });
-        match flow {
-            None => false,
-            Some(flow) => {
-                self.stopped = flow == Flow::Stop;
-                true
-            }
-        }
+        self.shared
+            .with_owned_slot(self.current, |slot| {
+                let change = slot.as_mut()?;
+                call_until_stopped(&mut change.listener, value, stopped)
+            })
+            .is_some()
     }
 
     fn has_listener(&self) -> bool {

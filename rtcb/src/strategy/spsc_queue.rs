@@ -21,7 +21,7 @@
 //! At most [`MAX_LIVE_LISTENERS`] listeners outside the registrar: queued, installed or on their
 //! way back, all counted by the registrar.
 
-use crate::listener::{call_in_slot, forward_handles, Change, Listener, Refused};
+use crate::listener::{call_until_stopped, forward_handles, Change, Listener, Refused};
 use crate::ring::Ring;
 use crate::sync::Arc;
 use crate::ticket::{Applied, Ticket, TicketCounter};
@@ -161,20 +161,14 @@ impl<T: ?Sized> Caller<T> {
         if !self.poll_listening() {
             return false;
         }
-        let stopped = &mut self.stopped;
-        // A listener that panics is marked stopped; it goes back with the next change.
-        let flow = call_in_slot(&mut self.current, value, |_| *stopped = true);
-        match flow {
-            None => false,
-            Some(Flow::Continue) => true,
-            Some(Flow::Stop) => {
-                self.stopped = true;
-                if let Some(listener) = self.current.take() {
-                    self.hand_back(listener);
-                }
-                true
+        // A listener that panics stays, stopped, until the next change hands it back.
+        let flow = call_until_stopped(&mut self.current, value, &mut self.stopped);
+        if flow == Some(Flow::Stop) {
+            if let Some(listener) = self.current.take() {
+                self.hand_back(listener);
             }
         }
+        flow.is_some()
     }
 
     /// Hands a listener back to the registrar. Never fails: the registrar keeps the number of

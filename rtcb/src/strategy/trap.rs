@@ -21,7 +21,7 @@
 //! slot); each registrar holds at most two more while inside `set` (its new listener and the
 //! retired one it took out).
 
-use crate::listener::{call_in_slot, forward_handles, Change, Listener, Refused};
+use crate::listener::{call_until_stopped, forward_handles, Change, Listener, Refused};
 use crate::sync::{Arc, AtomicU8, Ordering, UnsafeCell};
 use crate::ticket::{Applied, Ticket, TicketCounter};
 use crate::Flow;
@@ -191,18 +191,12 @@ impl<T: ?Sized> Caller<T> {
         if !self.poll_listening() {
             return false;
         }
-        let stopped = &mut self.stopped;
-        // A listener that panics is marked stopped; the next call retires it through the slot.
-        let flow = call_in_slot(&mut self.current, value, |_| *stopped = true);
-        match flow {
-            None => false,
-            Some(Flow::Continue) => true,
-            Some(Flow::Stop) => {
-                self.stopped = true;
-                self.retire_stopped();
-                true
-            }
+        // A listener that panics stays, stopped, until the next call retires it through the slot.
+        let flow = call_until_stopped(&mut self.current, value, &mut self.stopped);
+        if flow == Some(Flow::Stop) {
+            self.retire_stopped();
         }
+        flow.is_some()
     }
 
     #[cold]
