@@ -1,6 +1,8 @@
-//! The report's chart: six panels in one SVG, drawn with plotters' SVG backend.
+//! The report's charts, drawn with plotters' SVG backend: six panels of the strategies in one
+//! SVG, and the contended costs of every strategy and peer side by side in another.
 
-use crate::suite::results::{ChangeRun, Report};
+use crate::results::{ChangeRun, Report};
+use crate::subject::Kind;
 use plotters::coord::ranged1d::{AsRangedCoord, SegmentedCoord, ValueFormatter};
 use plotters::coord::types::RangedCoordi32;
 use plotters::coord::Shift;
@@ -25,6 +27,14 @@ const fn colour(strategy: Strategy) -> RGBColor {
 fn column_fill(i: usize) -> ShapeStyle {
     colour(Strategy::ALL[i]).filled()
 }
+
+/// The names under the strategy panels' columns.
+fn strategy_names() -> Vec<&'static str> {
+    Strategy::ALL.iter().map(|s| s.name()).collect()
+}
+
+/// The colour of the peers' bars.
+const PEER_GREY: RGBColor = RGBColor(0x8c, 0x8c, 0x8c);
 
 const FONT: &str = "sans-serif";
 
@@ -53,6 +63,15 @@ fn draw(root: &Area<'_>, report: &Report) -> Fallible {
         (FONT, 22),
     )?;
     let panels = root.split_evenly((2, 3));
+    // The six panels show rtcb's strategies only; the peers have their own chart.
+    let strategies_only = |runs: &[ChangeRun]| -> Vec<ChangeRun> {
+        runs.iter()
+            .filter(|r| r.kind == Kind::Strategy)
+            .cloned()
+            .collect()
+    };
+    let set_unset = strategies_only(&report.set_unset);
+    let held_lock = strategies_only(&report.held_lock);
     let median = |scenario: &str, gross: bool| -> Vec<f64> {
         Strategy::ALL
             .iter()
@@ -90,9 +109,8 @@ fn draw(root: &Area<'_>, report: &Report) -> Fallible {
         call_base,
     )?;
     contended(&panels[2], report)?;
-    outcomes(&panels[3], &report.set_unset)?;
-    let waits: Vec<f64> = report
-        .held_lock
+    outcomes(&panels[3], &set_unset)?;
+    let waits: Vec<f64> = held_lock
         .iter()
         .map(|held| held.waits_per_listener_run.unwrap_or(0.0).max(0.0))
         .collect();
@@ -103,17 +121,79 @@ fn draw(root: &Area<'_>, report: &Report) -> Fallible {
         &waits,
         None,
     )?;
-    latency(&panels[5], &report.set_unset)?;
+    latency(&panels[5], &set_unset)?;
     Ok(())
 }
 
-/// The strategy names under the segments of the x axis.
-fn strategy_label(value: &Segment) -> String {
+/// Draws the side-by-side chart: every strategy and peer under contention, median and p99.9;
+/// returns the SVG text.
+pub fn side_by_side_svg(report: &Report) -> Result<String, String> {
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, (1600, 560)).into_drawing_area();
+        draw_side_by_side(&root, report).map_err(|e| format!("cannot draw the chart: {e}"))?;
+        root.present()
+            .map_err(|e| format!("cannot draw the chart: {e}"))?;
+    }
+    Ok(text)
+}
+
+fn draw_side_by_side(root: &Area<'_>, report: &Report) -> Fallible {
+    root.fill(&WHITE)?;
+    let contended: Vec<_> = report
+        .results
+        .iter()
+        .filter(|r| r.scenario == "contended")
+        .collect();
+    let labels: Vec<&str> = contended.iter().map(|r| r.name).collect();
+    let rows: Vec<(f64, f64)> = contended
+        .iter()
+        .map(|r| (r.summary.median_ns, r.summary.p999_ns))
+        .collect();
+    let fills: Vec<ShapeStyle> = contended
+        .iter()
+        .map(
+            |r| match Strategy::ALL.iter().find(|s| s.name() == r.name) {
+                Some(&strategy) if r.kind == Kind::Strategy => colour(strategy).filled(),
+                _ => PEER_GREY.filled(),
+            },
+        )
+        .collect();
+    let floor = 0.1;
+    let top = rows.iter().map(|r| r.1).fold(10.0f64, f64::max) * 2.0;
+    let caption = format!(
+        "contended, rtcb's strategies (colour) and the peers (grey): median (bar), p99.9 (x), ns          ({} run, {} CPUs)",
+        report.method.config.mode, report.method.cpus
+    );
+    let mut chart = panel(
+        root,
+        &caption,
+        &labels,
+        (floor..top).log_scale(),
+        "ns per call (log)",
+    )?;
+    chart.draw_series(
+        rows.iter()
+            .zip(&fills)
+            .enumerate()
+            .map(|(i, (r, fill))| bar(i, floor, r.0.max(floor), *fill)),
+    )?;
+    let centre = |i: usize| SegmentValue::CenterOf(i32::try_from(i).unwrap_or(0));
+    chart.draw_series(
+        rows.iter()
+            .enumerate()
+            .map(|(i, r)| Cross::new((centre(i), r.1.max(floor)), 6, BLACK.stroke_width(2))),
+    )?;
+    Ok(())
+}
+
+/// The name under a segment of the x axis.
+fn label(labels: &[&str], value: &Segment) -> String {
     match value {
         SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
             .ok()
-            .and_then(Strategy::from_index)
-            .map_or_else(String::new, |s| s.name().to_owned()),
+            .and_then(|i| labels.get(i))
+            .map_or_else(String::new, |name| (*name).to_owned()),
         SegmentValue::Last => String::new(),
     }
 }
@@ -132,8 +212,8 @@ fn bar(i: usize, bottom: f64, top: f64, colour: ShapeStyle) -> Rectangle<(Segmen
     rectangle
 }
 
-/// The x axis of every panel: one segment per strategy.
-type StrategiesAxis = SegmentedCoord<RangedCoordi32>;
+/// The x axis of every panel: one segment per column.
+type ColumnsAxis = SegmentedCoord<RangedCoordi32>;
 
 /// A panel with one column per strategy: `caption` above, the y axis over `y_range` described
 /// by `y_desc`, its mesh drawn.
@@ -142,7 +222,23 @@ fn strategy_panel<'a, 'b, Y>(
     caption: &str,
     y_range: Y,
     y_desc: &str,
-) -> Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<StrategiesAxis, Y::CoordDescType>>, Error>
+) -> Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<ColumnsAxis, Y::CoordDescType>>, Error>
+where
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    panel(area, caption, &strategy_names(), y_range, y_desc)
+}
+
+/// A panel with one column per name of `labels`: `caption` above, the y axis over `y_range`
+/// described by `y_desc`, its mesh drawn.
+fn panel<'a, 'b, Y>(
+    area: &'a Area<'b>,
+    caption: &str,
+    labels: &[&str],
+    y_range: Y,
+    y_desc: &str,
+) -> Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<ColumnsAxis, Y::CoordDescType>>, Error>
 where
     Y: AsRangedCoord<Value = f64>,
     Y::CoordDescType: ValueFormatter<f64>,
@@ -152,17 +248,22 @@ where
         .margin(12)
         .x_label_area_size(28)
         .y_label_area_size(56)
-        .build_cartesian_2d((0i32..4).into_segmented(), y_range)?;
+        .build_cartesian_2d((0..last_column(labels)).into_segmented(), y_range)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_labels(10)
-        .x_label_formatter(&strategy_label)
+        .x_labels(labels.len() * 2)
+        .x_label_formatter(&|value| label(labels, value))
         .max_light_lines(2)
         .y_desc(y_desc)
         .label_style((FONT, 12))
         .draw()?;
     Ok(chart)
+}
+
+/// The index of the last column (a segmented range of `0..n` has `n + 1` segments).
+fn last_column(labels: &[&str]) -> i32 {
+    i32::try_from(labels.len()).unwrap_or(1).max(1) - 1
 }
 
 /// One bar per strategy, with an optional dashed baseline.

@@ -2,11 +2,9 @@
 //! audio side asks and delivers. Every round starts a registrar thread for each strategy in
 //! turn (rotating the order), times the audio side, and stops it.
 
-use crate::suite::results::CallCost;
-use crate::suite::strategies::{ask_and_deliver, change, summing_listener, with_strategy};
-use crate::suite::strategies::{Payload, Visit};
-use crate::suite::timing::{nothing, Calls, Plan, Reference, Samples, Summary};
-use rtcb::{Call, Register, Strategy};
+use crate::results::CallCost;
+use crate::subject::{change, with_subject, Caller, Payload, Registrar, Subject, Visit, Work};
+use crate::timing::{nothing, Calls, Plan, Reference, Samples, Summary};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -46,11 +44,7 @@ struct Pair<R, C> {
     caller: C,
 }
 
-impl<R, C> Round for Pair<R, C>
-where
-    R: Register<Payload> + Send,
-    C: Call<Payload>,
-{
+impl<R: Registrar, C: Caller> Round for Pair<R, C> {
     fn round(&mut self, samples: &mut Samples, plan: &Plan) -> RoundStats {
         let Pair { registrar, caller } = self;
         let stop = AtomicBool::new(false);
@@ -63,11 +57,11 @@ where
             // Relaxed: snapshots of a progress counter.
             let changes_before = changes.load(Ordering::Relaxed);
             let started = Instant::now();
-            samples.take_round(&mut Calls(|| ask_and_deliver(caller, &value)), plan);
+            samples.take_round(&mut Calls(|| caller.ask_and_deliver(&value)), plan);
             let timed = started.elapsed();
             let changes_after = changes.load(Ordering::Relaxed);
             let delivered = (0..PROBE_CALLS)
-                .map(|_| u64::from(ask_and_deliver(caller, &value)))
+                .map(|_| u64::from(caller.ask_and_deliver(&value)))
                 .sum();
             RoundStats {
                 changes: changes_after - changes_before,
@@ -80,7 +74,7 @@ where
 }
 
 /// Sets `stop` when dropped, so a panicking round still ends its registrar thread.
-struct StopOnDrop<'a>(&'a AtomicBool);
+pub struct StopOnDrop<'a>(pub &'a AtomicBool);
 
 impl Drop for StopOnDrop<'_> {
     fn drop(&mut self) {
@@ -91,14 +85,13 @@ impl Drop for StopOnDrop<'_> {
 
 /// The registrar thread: set, clear, set, … until told to stop; refused listeners are dropped
 /// here. Counts its changes.
-fn hammer<R: Register<Payload>>(registrar: &mut R, stop: &AtomicBool, changes: &AtomicU64) {
+pub fn hammer<R: Registrar>(registrar: &mut R, stop: &AtomicBool, changes: &AtomicU64) {
     let mut made = 0;
     // Relaxed: the flag carries no data.
     while !stop.load(Ordering::Relaxed) {
-        let listener = (made % 2 == 0).then(summing_listener);
-        if let Err(refused) = change(registrar, listener) {
-            drop(refused.into_listener());
-        }
+        let listener = (made % 2 == 0).then(|| R::listener(Work::Sum));
+        // A refused listener is dropped inside `change`, on this thread.
+        let _ = change(registrar, listener);
         made += 1;
         // Relaxed: a progress counter for the report.
         changes.store(made, Ordering::Relaxed);
@@ -107,7 +100,7 @@ fn hammer<R: Register<Payload>>(registrar: &mut R, stop: &AtomicBool, changes: &
 }
 
 /// Waits (boundedly) until the registrar thread is running, so every timed call is contended.
-fn wait_for_first_change(changes: &AtomicU64) {
+pub fn wait_for_first_change(changes: &AtomicU64) {
     let deadline = Instant::now() + Duration::from_secs(5);
     // Relaxed: a progress counter.
     while changes.load(Ordering::Relaxed) == 0 && Instant::now() < deadline {
@@ -120,11 +113,7 @@ struct Build;
 impl Visit for Build {
     type Output = Box<dyn Round>;
 
-    fn visit<R, C>(self, make: fn() -> (R, C)) -> Box<dyn Round>
-    where
-        R: Register<Payload> + Send + 'static,
-        C: Call<Payload> + Send + 'static,
-    {
+    fn visit<R: Registrar, C: Caller>(self, make: impl Fn() -> (R, C)) -> Box<dyn Round> {
         let (registrar, caller) = make();
         Box::new(Pair { registrar, caller })
     }
@@ -132,17 +121,17 @@ impl Visit for Build {
 
 /// What `contended` measured.
 pub struct Measured {
-    /// One entry per strategy, in [`Strategy::ALL`] order.
+    /// One entry per subject, in the order they were given.
     pub results: Vec<CallCost>,
     /// The empty-loop and clock costs, timed in the same rounds without a registrar thread.
     pub reference: Reference,
 }
 
-/// Runs `contended` for all strategies.
-pub fn run(plan: &Plan) -> Measured {
-    let mut pairs: Vec<Box<dyn Round>> = Strategy::ALL
-        .into_iter()
-        .map(|strategy| with_strategy(strategy, Build))
+/// Runs `contended` for `subjects`.
+pub fn run(subjects: &[Subject], plan: &Plan) -> Measured {
+    let mut pairs: Vec<Box<dyn Round>> = subjects
+        .iter()
+        .map(|&subject| with_subject(subject, Build))
         .collect();
     let count = pairs.len() + 1;
     let mut samples: Vec<Samples> = (0..count).map(|_| Samples::default()).collect();
@@ -158,11 +147,12 @@ pub fn run(plan: &Plan) -> Measured {
         }
     }
     let reference = Reference::from_empty(&samples[count - 1]);
-    let results = Strategy::ALL
-        .into_iter()
+    let results = subjects
+        .iter()
         .enumerate()
-        .map(|(i, strategy)| CallCost {
-            strategy: strategy.name(),
+        .map(|(i, subject)| CallCost {
+            name: subject.name(),
+            kind: subject.kind(),
             scenario: "contended",
             summary: Summary::of(&samples[i], &reference),
             registrar_changes_per_ms: Some(

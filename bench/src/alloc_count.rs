@@ -1,5 +1,6 @@
-//! A global allocator that counts the bytes each thread has live, so the report can tell how
-//! much heap a strategy's `new()` keeps. Install it with
+//! A global allocator that counts, per thread, the bytes live and the allocations and frees
+//! made, so the report can tell how much heap a subject's `new()` keeps and whether its audio
+//! side allocates or frees. Install it with
 //! `#[global_allocator] static A: CountingAllocator = CountingAllocator;`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -12,11 +13,24 @@ thread_local! {
     /// Bytes allocated minus bytes freed by this thread (may go negative when it frees what
     /// another thread allocated).
     static LIVE: Cell<i64> = const { Cell::new(0) };
+    /// Allocations (and reallocations) this thread made.
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    /// Frees (and reallocations) this thread made.
+    static FREES: Cell<u64> = const { Cell::new(0) };
 }
 
 fn count(bytes: i64) {
     // `try_with`: during thread teardown the counter may be gone; such frees are not counted.
     let _ = LIVE.try_with(|live| live.set(live.get() + bytes));
+}
+
+fn bump(counter: &'static std::thread::LocalKey<Cell<u64>>) {
+    let _ = counter.try_with(|n| n.set(n.get() + 1));
+}
+
+/// Allocations and frees this thread has made so far (a reallocation counts as both).
+pub fn allocations_and_frees() -> (u64, u64) {
+    (ALLOCATIONS.with(Cell::get), FREES.with(Cell::get))
 }
 
 fn size(layout: Layout) -> i64 {
@@ -31,6 +45,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
         let ptr = unsafe { System.alloc(layout) };
         if !ptr.is_null() {
             count(size(layout));
+            bump(&ALLOCATIONS);
         }
         ptr
     }
@@ -40,6 +55,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
         let ptr = unsafe { System.alloc_zeroed(layout) };
         if !ptr.is_null() {
             count(size(layout));
+            bump(&ALLOCATIONS);
         }
         ptr
     }
@@ -48,6 +64,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
         // SAFETY: `ptr` was allocated by `System` (through us) with `layout`.
         unsafe { System.dealloc(ptr, layout) };
         count(-size(layout));
+        bump(&FREES);
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
@@ -55,6 +72,8 @@ unsafe impl GlobalAlloc for CountingAllocator {
         let new = unsafe { System.realloc(ptr, layout, new_size) };
         if !new.is_null() {
             count(i64::try_from(new_size).unwrap_or(i64::MAX) - size(layout));
+            bump(&ALLOCATIONS);
+            bump(&FREES);
         }
         new
     }

@@ -1,22 +1,24 @@
-//! The benchmark report: runs every scenario for all five strategies and prints markdown tables.
+//! The benchmark report: runs every scenario for rtcb's five strategies (and, with `--peers`,
+//! the crates a user would use instead) and prints markdown tables.
 //!
 //! ```text
-//! cargo run --release -p rtcb --example report -- [--quick | --tiny] [--json FILE] [--svg FILE] [--md FILE]
+//! cargo run --release -p rtcb_bench -- [--quick | --tiny] [--peers] [--json FILE] [--svg FILE]
+//!     [--peers-svg FILE] [--md FILE]
 //! ```
 //!
-//! `--quick` finishes in well under a minute on two cores (noisier numbers); `--tiny` only checks
-//! that everything runs (its numbers mean nothing). `--json` writes every number, `--svg` a
-//! chart, `--md` the tables printed on stdout. Progress goes to stderr.
+//! `--quick` finishes in about a minute on two cores (noisier numbers); `--tiny` only checks
+//! that everything runs (its numbers mean nothing). `--json` writes every number, `--svg` the
+//! strategies' six-panel chart, `--peers-svg` the side-by-side chart of the contended costs,
+//! `--md` the tables printed on stdout. Progress goes to stderr.
 
-mod suite;
-
+use rtcb_bench::alloc_count::CountingAllocator;
+use rtcb_bench::config::Config;
+use rtcb_bench::{chart, output};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use suite::alloc_count::CountingAllocator;
-use suite::config::Config;
 
-// Counts heap bytes per thread, for the memory table (an example may do this; the library never
-// does).
+// Counts heap bytes, allocations and frees per thread, for the memory and hazards tables (the
+// bench may do this; the library never does).
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
 
@@ -25,10 +27,12 @@ struct Args {
     config: Config,
     json: Option<PathBuf>,
     svg: Option<PathBuf>,
+    peers_svg: Option<PathBuf>,
     markdown: Option<PathBuf>,
 }
 
-const USAGE: &str = "usage: report [--quick | --tiny] [--json FILE] [--svg FILE] [--md FILE]";
+const USAGE: &str = "usage: report [--quick | --tiny] [--peers] [--json FILE] [--svg FILE] \
+                     [--peers-svg FILE] [--md FILE]";
 
 fn mode(name: &str) -> Config {
     Config::named(name).expect("a mode the suite defines")
@@ -39,8 +43,10 @@ fn parse_args() -> Result<Args, String> {
         config: mode("full"),
         json: None,
         svg: None,
+        peers_svg: None,
         markdown: None,
     };
+    let mut peers = false;
     let mut words = std::env::args().skip(1);
     while let Some(word) = words.next() {
         let mut file = |flag: &str| {
@@ -54,11 +60,14 @@ fn parse_args() -> Result<Args, String> {
             "--tiny" => args.config = mode("tiny"),
             "--json" => args.json = Some(file("--json")?),
             "--svg" => args.svg = Some(file("--svg")?),
+            "--peers-svg" => args.peers_svg = Some(file("--peers-svg")?),
+            "--peers" => peers = true,
             "--md" => args.markdown = Some(file("--md")?),
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
+    args.config.peers = peers;
     Ok(args)
 }
 
@@ -72,21 +81,24 @@ fn run() -> Result<(), String> {
         eprintln!("warning: a debug build; run with --release for meaningful numbers");
     }
     let started = std::time::Instant::now();
-    let report = suite::run(&args.config, &mut |scenario| {
+    let report = rtcb_bench::run(&args.config, &mut |scenario| {
         eprintln!("[{:6.1} s] {scenario}", started.elapsed().as_secs_f64());
     });
     eprintln!("[{:6.1} s] done", started.elapsed().as_secs_f64());
 
-    let markdown = suite::output::markdown(&report);
+    let markdown = output::markdown(&report);
     print!("{markdown}");
     if let Some(path) = &args.markdown {
         write(path, &markdown)?;
     }
     if let Some(path) = &args.json {
-        write(path, &suite::output::json(&report))?;
+        write(path, &output::json(&report))?;
     }
     if let Some(path) = &args.svg {
-        write(path, &suite::chart::svg(&report)?)?;
+        write(path, &chart::svg(&report)?)?;
+    }
+    if let Some(path) = &args.peers_svg {
+        write(path, &chart::side_by_side_svg(&report)?)?;
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! How long each scenario runs: a full run for the published numbers, a quick one (under a
 //! minute on two cores) and a tiny one for the smoke test.
 
-use crate::suite::timing::Plan;
+use crate::timing::Plan;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -31,6 +31,8 @@ pub struct ChangePlan {
     pub period: Duration,
     /// How long the listener runs per call (`held_lock`), if at all.
     pub listener_work: Option<Duration>,
+    /// Set+clear pairs per segment in the tight loop timed as a whole.
+    pub tight_pairs: usize,
 }
 
 /// Everything a report run does.
@@ -46,6 +48,10 @@ pub struct Config {
     pub set_unset: ChangePlan,
     /// `held_lock`.
     pub held_lock: ChangePlan,
+    /// Audio-side calls in the `hazards` run, per subject.
+    pub hazard_calls: u64,
+    /// Whether the peer crates run beside the strategies (`--peers`).
+    pub peers: bool,
 }
 
 impl Config {
@@ -61,19 +67,39 @@ impl Config {
 
     /// The published run: about a minute and a half on two cores.
     fn full() -> Self {
-        Self::scaled("full", 20_000, 500, 40, 12, Duration::from_millis(250), 100)
+        Self::scaled(
+            "full",
+            20_000,
+            500,
+            40,
+            12,
+            Duration::from_millis(250),
+            100,
+            10_000,
+        )
     }
 
     /// Under a minute on two cores; numbers are noisier.
     fn quick() -> Self {
-        Self::scaled("quick", 400, 200, 10, 4, Duration::from_millis(50), 25)
+        Self::scaled(
+            "quick",
+            400,
+            200,
+            10,
+            4,
+            Duration::from_millis(50),
+            25,
+            5_000,
+        )
     }
 
     /// Just enough to exercise every code path (the smoke test, debug builds).
     fn tiny() -> Self {
-        Self::scaled("tiny", 3, 20, 2, 2, Duration::from_millis(5), 2)
+        Self::scaled("tiny", 3, 20, 2, 2, Duration::from_millis(5), 2, 100)
     }
 
+    // One positional row per mode keeps the three modes comparable at a glance.
+    #[allow(clippy::too_many_arguments)]
     fn scaled(
         mode: &'static str,
         rounds: usize,
@@ -82,6 +108,7 @@ impl Config {
         segments: usize,
         hammer: Duration,
         latency_samples: usize,
+        tight_pairs: usize,
     ) -> Self {
         let batch_calls = if mode == "tiny" { 50 } else { 1000 };
         let set_unset = ChangePlan {
@@ -90,6 +117,7 @@ impl Config {
             latency_samples,
             period: SEED_PERIOD,
             listener_work: None,
+            tight_pairs,
         };
         Self {
             mode,
@@ -110,6 +138,8 @@ impl Config {
                 listener_work: Some(HELD_LISTENER_WORK),
                 ..set_unset
             },
+            hazard_calls: if mode == "tiny" { 10_000 } else { 1_000_000 },
+            peers: false,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The report as markdown tables and as JSON.
 
-use crate::suite::results::{CallCost, ChangeRun, Report};
+use crate::peers::Peer;
+use crate::results::{CallCost, ChangeRun, Hazards, Report};
+use crate::subject::Kind;
 use std::fmt::Write;
 
 /// Every number as JSON (the issue's shape, with more fields).
@@ -45,9 +47,15 @@ pub fn markdown(report: &Report) -> String {
     });
     let _ = writeln!(
         out,
-        "### Audio side, cost per call ({} run, {} CPUs, {} {}{load})\n",
+        "### Side by side ({} run, {} CPUs, {} {}{load})\n",
         m.config.mode, m.cpus, m.arch, m.os
     );
+    side_by_side_table(&mut out, report);
+    hazards_table(&mut out, report);
+    if report.results.iter().any(|r| r.kind == Kind::Peer) {
+        adapters_table(&mut out, report);
+    }
+    let _ = writeln!(out, "### Audio side, cost per call\n");
     per_call_table(&mut out, report, "idle", Some("atomic_load"));
     per_call_table(&mut out, report, "uncontended", Some("boxed_call"));
     per_call_table(&mut out, report, "contended", None);
@@ -144,7 +152,7 @@ fn per_call_table(out: &mut String, report: &Report, scenario: &str, baseline: O
         );
     };
     for r in report.results.iter().filter(|r| r.scenario == scenario) {
-        row(out, r.strategy, r);
+        row(out, r.name, r);
     }
     if let Some(b) = base {
         let s = &b.summary;
@@ -197,7 +205,7 @@ fn change_table(out: &mut String, title: &str, runs: &[ChangeRun], held_lock: bo
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {balanced} | {} | {} | {} | {} |{extra}",
-            r.strategy,
+            r.name,
             r.attempted,
             r.applied,
             r.refused,
@@ -222,15 +230,183 @@ fn sizes_table(out: &mut String, report: &Report) {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
-            s.strategy, s.shared_bytes, s.registrar_bytes, s.caller_bytes, s.max_live_listeners
+            s.name,
+            s.shared_bytes,
+            s.registrar_bytes,
+            s.caller_bytes,
+            s.max_live_listeners
+                .map_or_else(|| "unbounded".to_owned(), |n| n.to_string())
         );
     }
     let listener = report.sizes.first().map_or(0, |s| s.listener_bytes);
     let _ = writeln!(
         out,
-        "\nShared state includes the `Arc`'s two counters (16 bytes). Each listener is a \
-         {listener}-byte handle to its own boxed closure, not counted above.\n"
+        "\nShared state includes the `Arc`'s two counters (16 bytes). Each strategy's listener \
+         is a {listener}-byte handle to its own boxed closure, not counted above. \"Unbounded\": \
+         replaced listeners wait for the registrar's next change or collect.\n"
     );
+}
+
+/// A count per million audio-side calls: "0" exactly when none was seen.
+fn per_million(hazards: &Hazards, count: Option<u64>) -> String {
+    match count {
+        None => "n/a".to_owned(),
+        Some(0) => "0".to_owned(),
+        Some(n) => {
+            let scaled = hazards.per_million(n);
+            if scaled < 10.0 {
+                format!("**{scaled:.2}**")
+            } else {
+                format!("**{scaled:.0}**")
+            }
+        }
+    }
+}
+
+/// Every subject in one table: the typical audio-side costs, the change cost, and what its
+/// audio side did that a real-time thread must not.
+fn side_by_side_table(out: &mut String, report: &Report) {
+    let _ = writeln!(
+        out,
+        "| | idle ns (loop incl.) | uncontended ns | contended ns | contended p99.9 ns | \
+         listener called (contended) | change ns (tight loop) | refused (tight loop) | \
+         allocations / M calls | frees / M calls | syscalls / M calls |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    let cell = |name: &str, scenario: &str, pick: fn(&CallCost) -> f64| {
+        report
+            .result(name, scenario)
+            .map_or_else(|| "n/a".to_owned(), |r| ns(pick(r)))
+    };
+    for change in &report.set_unset {
+        let name = change.name;
+        let shown = if change.kind == Kind::Strategy {
+            format!("**{name}**")
+        } else {
+            name.to_owned()
+        };
+        let (allocations, frees, syscalls) = report.hazards_of(name).map_or_else(
+            || ("n/a".to_owned(), "n/a".to_owned(), "n/a".to_owned()),
+            |h| {
+                (
+                    per_million(h, Some(h.allocations)),
+                    per_million(h, Some(h.frees)),
+                    per_million(h, h.syscalls),
+                )
+            },
+        );
+        let called = report
+            .result(name, "contended")
+            .and_then(|r| r.delivered_share)
+            .map_or_else(
+                || "n/a".to_owned(),
+                |share| format!("{:.0}%", share * 100.0),
+            );
+        let _ = writeln!(
+            out,
+            "| {shown} | {} | {} | {} | {} | {called} | {} | {:.1}% | {allocations} | {frees} | \
+             {syscalls} |",
+            cell(name, "idle", |r| r.summary.gross_median_ns),
+            cell(name, "uncontended", |r| r.summary.median_ns),
+            cell(name, "contended", |r| r.summary.median_ns),
+            cell(name, "contended", |r| r.summary.p999_ns),
+            ns(change.tight_loop_mean_ns),
+            100.0 * change.tight_loop_refused as f64 / change.tight_loop_changes.max(1) as f64,
+        );
+    }
+    let baseline = |name: &str, gross: bool| {
+        report.baseline(name).map_or_else(
+            || "n/a".to_owned(),
+            |b| {
+                ns(if gross {
+                    b.summary.gross_median_ns
+                } else {
+                    b.summary.median_ns
+                })
+            },
+        )
+    };
+    let _ = writeln!(
+        out,
+        "| *baselines* | {} (atomic load) | {} (boxed call) | | | | | | | | |\n",
+        baseline("atomic_load", true),
+        baseline("boxed_call", false),
+    );
+    let _ = writeln!(
+        out,
+        "Bold names are rtcb's strategies. Costs are medians per audio-side call (idle with the \
+         loop around it, as its sub-nanosecond ratios are taken; the others net of it), the \
+         contended p99.9 from single timed calls. Change: a tight loop of {} set+clear pairs \
+         per segment timed as a whole, as the C++ study does, divided by its changes (refused \
+         ones included). The last three columns come from the `hazards` run: {} audio-side \
+         calls on a fresh thread while a registrar thread changes the listener flat out; any \
+         count above 0 is in bold.\n",
+        report.method.config.set_unset.tight_pairs, report.method.config.hazard_calls,
+    );
+}
+
+/// What each audio side did that a real-time thread must not, in counts.
+fn hazards_table(out: &mut String, report: &Report) {
+    let _ = writeln!(
+        out,
+        "#### hazards: the audio thread's allocations, frees and system calls\n\n\
+         | | audio calls | listener called | allocations | frees | system calls | \
+         registrar changes meanwhile |\n|---|---:|---:|---:|---:|---|---:|"
+    );
+    for h in &report.hazards {
+        let syscalls = match (h.syscalls, &h.not_counted) {
+            (Some(0), _) => "0".to_owned(),
+            (Some(n), _) => {
+                let names: Vec<String> = h
+                    .syscall_names
+                    .iter()
+                    .map(|(name, count)| format!("{name} {count}"))
+                    .collect();
+                format!("**{n}** ({})", names.join(", "))
+            }
+            (None, why) => format!("not counted: {}", why.as_deref().unwrap_or("unknown")),
+        };
+        let bold = |n: u64| {
+            if n == 0 {
+                "0".to_owned()
+            } else {
+                format!("**{n}**")
+            }
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {syscalls} | {} |",
+            h.name,
+            h.calls,
+            h.deliveries,
+            bold(h.allocations),
+            bold(h.frees),
+            h.registrar_changes,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nCounted on the audio thread only: allocations and frees by a counting global \
+         allocator, system calls by a seccomp filter that reports each one to a supervisor \
+         thread and then lets it run (no ptrace). The audio thread is fresh per subject, so a \
+         first use's cost (a thread-local node, say) counts.\n"
+    );
+}
+
+/// What each peer's adapter does.
+fn adapters_table(out: &mut String, report: &Report) {
+    let _ = writeln!(
+        out,
+        "#### The peers' adapters\n\n| peer | what the adapter does |\n|---|---|"
+    );
+    let mut peers: Vec<Peer> = Peer::MEASURED.to_vec();
+    if report.hazards_of(Peer::RtrbDropOnAudio.name()).is_some() {
+        peers.push(Peer::RtrbDropOnAudio);
+    }
+    for peer in peers {
+        let _ = writeln!(out, "| {} | {} |", peer.name(), peer.adapter());
+    }
+    out.push('\n');
 }
 
 fn targets_table(out: &mut String, report: &Report) {

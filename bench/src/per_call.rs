@@ -1,13 +1,11 @@
 //! Scenarios 1 and 2, `idle` and `uncontended`: the audio side's cost per call with no
-//! registrar activity, all five strategies and the baseline timed in the same interleaved run.
+//! registrar activity, every subject and the baseline timed in the same interleaved run.
 
-use crate::suite::results::{Baseline, CallCost};
-use crate::suite::strategies::Visit;
-use crate::suite::strategies::{
-    ask, ask_and_deliver, ask_bare, summing_listener, with_strategy, Payload,
-};
-use crate::suite::timing::{interleave, nothing, Calls, Keeping, Plan, Reference, Summary, Timed};
-use rtcb::{Call, Flow, Register, Strategy};
+use crate::results::{Baseline, CallCost};
+use crate::subject::{ask_bare, summing_listener, with_subject, Caller, Payload, Registrar};
+use crate::subject::{Kind, Subject, Visit, Work};
+use crate::timing::{interleave, nothing, Calls, Keeping, Plan, Reference, Summary, Timed};
+use rtcb::Flow;
 use std::ptr;
 use std::sync::atomic::AtomicPtr;
 
@@ -38,31 +36,27 @@ impl Scenario {
     }
 }
 
-/// Builds the timed subject of one strategy for `scenario`.
-struct Subject(Scenario);
+/// Builds the timed subject of one strategy or peer for `scenario`.
+struct Build(Scenario);
 
-impl Visit for Subject {
+impl Visit for Build {
     type Output = Box<dyn Timed>;
 
-    fn visit<R, C>(self, make: fn() -> (R, C)) -> Box<dyn Timed>
-    where
-        R: Register<Payload> + Send + 'static,
-        C: Call<Payload> + Send + 'static,
-    {
+    fn visit<R: Registrar, C: Caller>(self, make: impl Fn() -> (R, C)) -> Box<dyn Timed> {
         let (mut registrar, mut caller) = make();
         match self.0 {
             Scenario::Idle => Box::new(Keeping {
                 _kept: registrar,
-                subject: Calls(move || ask(&mut caller)),
+                subject: Calls(move || caller.ask()),
             }),
             Scenario::Uncontended => {
                 registrar
-                    .set(summing_listener())
-                    .expect("a first set on a fresh strategy is never refused");
+                    .set(R::listener(Work::Sum))
+                    .expect("a first set on a fresh subject is never refused");
                 let value: Payload = 1;
                 Box::new(Keeping {
                     _kept: registrar,
-                    subject: Calls(move || ask_and_deliver(&mut caller, &value)),
+                    subject: Calls(move || caller.ask_and_deliver(&value)),
                 })
             }
         }
@@ -89,7 +83,7 @@ fn baseline(scenario: Scenario) -> Box<dyn Timed> {
 
 /// Everything one per-call scenario measured.
 pub struct Measured {
-    /// One entry per strategy, in [`Strategy::ALL`] order.
+    /// One entry per subject, in the order they were given.
     pub results: Vec<CallCost>,
     /// The scenario's baseline.
     pub baseline: Baseline,
@@ -97,24 +91,25 @@ pub struct Measured {
     pub reference: Reference,
 }
 
-/// Runs `scenario` for all strategies, its baseline and the empty reference, interleaved.
-pub fn run(scenario: Scenario, plan: &Plan) -> Measured {
-    let mut subjects: Vec<Box<dyn Timed>> = Strategy::ALL
-        .into_iter()
-        .map(|strategy| with_strategy(strategy, Subject(scenario)))
+/// Runs `scenario` for `subjects`, its baseline and the empty reference, interleaved.
+pub fn run(scenario: Scenario, subjects: &[Subject], plan: &Plan) -> Measured {
+    let mut timed: Vec<Box<dyn Timed>> = subjects
+        .iter()
+        .map(|&subject| with_subject(subject, Build(scenario)))
         .collect();
-    subjects.push(baseline(scenario));
-    subjects.push(Box::new(nothing()));
-    let mut samples = interleave(&mut subjects, plan);
+    timed.push(baseline(scenario));
+    timed.push(Box::new(nothing()));
+    let mut samples = interleave(&mut timed, plan);
 
     let empty = samples.pop().expect("the empty subject was timed");
     let reference = Reference::from_empty(&empty);
     let base = samples.pop().expect("the baseline was timed");
-    let results = Strategy::ALL
-        .into_iter()
+    let results = subjects
+        .iter()
         .zip(&samples)
-        .map(|(strategy, samples)| CallCost {
-            strategy: strategy.name(),
+        .map(|(subject, samples)| CallCost {
+            name: subject.name(),
+            kind: subject.kind(),
             scenario: scenario.name(),
             summary: Summary::of(samples, &reference),
             registrar_changes_per_ms: None,
@@ -125,6 +120,7 @@ pub fn run(scenario: Scenario, plan: &Plan) -> Measured {
         results,
         baseline: Baseline {
             name: scenario.baseline(),
+            kind: Kind::Baseline,
             scenario: scenario.name(),
             summary: Summary::of(&base, &reference),
         },

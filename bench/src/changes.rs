@@ -6,17 +6,18 @@
 //! strategy's `applied_changes()` delta once the audio thread has caught up) or coalesced
 //! (accepted but superseded before the audio thread saw it). Then it samples set→applied
 //! latency: after a random pause it sets, polls `is_applied` until true, clears and waits again.
-//! Segments of every strategy are interleaved, like timing rounds.
+//! Before the latency samples, as the C++ study does, it times a tight loop of set+clear pairs
+//! as a whole (the mean per change, below the clock's resolution), counting refusals. Segments
+//! of every subject are interleaved, like timing rounds.
 //!
 //! `held_lock` is the same with a listener that takes 50 µs per call.
 
-use crate::suite::config::{ChangePlan, LISTENER_WAIT};
-use crate::suite::results::ChangeRun;
-use crate::suite::strategies::{ask_and_deliver, busy_listener, change, spin_for};
-use crate::suite::strategies::{summing_listener, with_strategy, Payload, Visit};
-use crate::suite::timing::{histogram, nanos};
+use crate::config::{ChangePlan, LISTENER_WAIT};
+use crate::results::ChangeRun;
+use crate::subject::{change, spin_for, with_subject, Caller, Payload, Registrar, Subject};
+use crate::subject::{Visit, Work};
+use crate::timing::{histogram, nanos};
 use hdrhistogram::Histogram;
-use rtcb::{Call, Listener, Register, Strategy, Ticket};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -36,6 +37,9 @@ struct Tally {
     rt_calls: u64,
     rt_deliveries: u64,
     caught_up: bool,
+    tight_changes: u64,
+    tight_refused: u64,
+    tight_time: Duration,
 }
 
 impl Default for Tally {
@@ -51,12 +55,15 @@ impl Default for Tally {
             rt_calls: 0,
             rt_deliveries: 0,
             caught_up: true,
+            tight_changes: 0,
+            tight_refused: 0,
+            tight_time: Duration::ZERO,
         }
     }
 }
 
 impl Tally {
-    fn finish(&self, strategy: Strategy, clock_ns: f64) -> ChangeRun {
+    fn finish(&self, subject: Subject, clock_ns: f64) -> ChangeRun {
         let cost = |ns: f64| (ns - clock_ns).max(0.0);
         let micros = |ns: u64| ns as f64 / 1000.0;
         let latency = |quantile: f64| {
@@ -67,7 +74,8 @@ impl Tally {
             }
         };
         ChangeRun {
-            strategy: strategy.name(),
+            name: subject.name(),
+            kind: subject.kind(),
             attempted: self.attempted,
             applied: self.applied,
             refused: self.refused,
@@ -75,6 +83,7 @@ impl Tally {
             change_cost_median_ns: cost(self.costs.value_at_quantile(0.5) as f64),
             change_cost_mean_ns: cost(self.costs.mean()),
             change_cost_p99_ns: cost(self.costs.value_at_quantile(0.99) as f64),
+            change_cost_p999_ns: cost(self.costs.value_at_quantile(0.999) as f64),
             change_cost_max_ns: cost(self.costs.max() as f64),
             slow_changes: self
                 .costs
@@ -91,6 +100,9 @@ impl Tally {
             latency_samples: self.latencies.len(),
             latency_failures: self.latency_failures,
             caught_up: self.caught_up,
+            tight_loop_changes: self.tight_changes,
+            tight_loop_refused: self.tight_refused,
+            tight_loop_mean_ns: nanos(self.tight_time) as f64 / self.tight_changes.max(1) as f64,
         }
     }
 }
@@ -150,12 +162,12 @@ impl Drop for StopOnDrop<'_> {
 }
 
 /// The audio thread: busy-wait one period, make one call, until told to stop.
-fn audio_thread<C: Call<Payload>>(caller: &mut C, period: Duration, clock: &AudioClock) {
+fn audio_thread<C: Caller>(caller: &mut C, period: Duration, clock: &AudioClock) {
     let value: Payload = 1;
     // Relaxed: the flag carries no data.
     while !clock.stop.load(Ordering::Relaxed) {
         spin_for(period);
-        if ask_and_deliver(caller, &value) {
+        if caller.ask_and_deliver(&value) {
             // Relaxed: a statistic.
             clock.deliveries.fetch_add(1, Ordering::Relaxed);
         }
@@ -164,11 +176,7 @@ fn audio_thread<C: Call<Payload>>(caller: &mut C, period: Duration, clock: &Audi
     }
 }
 
-impl<R, C> Segment for Pair<R, C>
-where
-    R: Register<Payload>,
-    C: Call<Payload> + Send,
-{
+impl<R: Registrar, C: Caller> Segment for Pair<R, C> {
     fn segment(&mut self, plan: &ChangePlan, tally: &mut Tally, rng: &mut XorShift) {
         let Pair { registrar, caller } = self;
         let clock = AudioClock {
@@ -176,10 +184,8 @@ where
             deliveries: AtomicU64::new(0),
             stop: AtomicBool::new(false),
         };
-        let listener = || match plan.listener_work {
-            Some(work) => busy_listener(work),
-            None => summing_listener(),
-        };
+        let work = plan.listener_work.map_or(Work::Sum, Work::Busy);
+        let listener = || R::listener(work);
         thread::scope(|scope| {
             let _stop_on_exit = StopOnDrop(&clock.stop);
             scope.spawn(|| audio_thread(caller, plan.period, &clock));
@@ -188,6 +194,8 @@ where
             hammer(registrar, plan, tally, &clock, &listener);
             tally.rt_calls += clock.calls() - calls_before;
             tally.rt_deliveries += clock.deliveries() - deliveries_before;
+            tight_loop(registrar, plan, tally, &clock, &listener);
+            // Waits for every change it makes, so the next segment starts with none in flight.
             sample_latency(registrar, plan, tally, &clock, &listener, rng);
         });
     }
@@ -195,15 +203,15 @@ where
 
 /// Hammers set/clear for `plan.hammer`, then waits for the audio thread to catch up and
 /// accounts for every change.
-fn hammer<R: Register<Payload>>(
+fn hammer<R: Registrar>(
     registrar: &mut R,
     plan: &ChangePlan,
     tally: &mut Tally,
     clock: &AudioClock,
-    listener: &dyn Fn() -> Listener<Payload>,
+    listener: &dyn Fn() -> R::Listener,
 ) {
     let applied_before = registrar.applied_changes();
-    let mut last_accepted: Option<Ticket> = None;
+    let mut last_accepted: Option<R::Ticket> = None;
     let start = Instant::now();
     let mut set_next = true;
     loop {
@@ -216,39 +224,42 @@ fn hammer<R: Register<Payload>>(
         tally.costs.saturating_record(nanos(before.elapsed()));
         tally.attempted += 1;
         match result {
-            Ok(ticket) => {
+            Some(ticket) => {
                 tally.accepted += 1;
                 last_accepted = Some(ticket);
             }
-            Err(refused) => {
-                tally.refused += 1;
-                // Dropped here, on the registrar's thread.
-                drop(refused.into_listener());
-            }
+            // The listener was dropped inside `change`, on this thread.
+            None => tally.refused += 1,
         }
         set_next = !set_next;
     }
-    // Catch up: a call that *started* after our last change must complete (hence two), and
-    // the returned listeners must be collected (a full return ring makes a strategy wait).
+    if !catch_up(registrar, clock, last_accepted) {
+        tally.caught_up = false;
+    }
+    tally.applied += registrar.applied_changes() - applied_before;
+}
+
+/// Waits until the audio thread has taken `last` (the last accepted change): a call that
+/// *started* after it must complete (hence two), and the returned listeners must be collected
+/// (a full return ring makes a strategy wait). False if that took longer than [`PATIENCE`].
+fn catch_up<R: Registrar>(registrar: &mut R, clock: &AudioClock, last: Option<R::Ticket>) -> bool {
     let deadline = Instant::now() + PATIENCE;
     loop {
         registrar.collect();
         let waited = clock.wait_calls(2, deadline);
-        if last_accepted.is_none_or(|ticket| registrar.is_applied(ticket)) {
-            break;
+        if last.is_none_or(|ticket| registrar.is_applied(ticket)) {
+            return true;
         }
         if !waited || Instant::now() > deadline {
-            tally.caught_up = false;
-            break;
+            return false;
         }
     }
-    tally.applied += registrar.applied_changes() - applied_before;
 }
 
 /// Polls until `ticket` is applied; the poll loop bounds the resolution (a few tens of ns
 /// while spinning, a yield's worth after the first 20 µs, which gives the core to the audio
 /// thread if the two share one). `None` if it was not applied within [`PATIENCE`].
-fn time_until_applied<R: Register<Payload>>(registrar: &R, ticket: Ticket) -> Option<Duration> {
+fn time_until_applied<R: Registrar>(registrar: &R, ticket: R::Ticket) -> Option<Duration> {
     let start = Instant::now();
     loop {
         if registrar.is_applied(ticket) {
@@ -268,38 +279,35 @@ fn time_until_applied<R: Register<Payload>>(registrar: &R, ticket: Ticket) -> Op
 
 /// Samples set→applied latency: a random pause (so the set lands at a random point of the
 /// audio thread's period), a set, poll until applied, a clear, poll until applied.
-fn sample_latency<R: Register<Payload>>(
+fn sample_latency<R: Registrar>(
     registrar: &mut R,
     plan: &ChangePlan,
     tally: &mut Tally,
     clock: &AudioClock,
-    listener: &dyn Fn() -> Listener<Payload>,
+    listener: &dyn Fn() -> R::Listener,
     rng: &mut XorShift,
 ) {
     for _ in 0..plan.latency_samples {
         spin_for(plan.period.mul_f64(rng.unit()));
         match registrar.set(listener()) {
-            Ok(ticket) => match time_until_applied(registrar, ticket) {
+            Some(ticket) => match time_until_applied(registrar, ticket) {
                 Some(latency) => tally.latencies.saturating_record(nanos(latency)),
                 None => tally.latency_failures += 1,
             },
-            Err(refused) => {
-                tally.latency_failures += 1;
-                drop(refused.into_listener());
-            }
+            None => tally.latency_failures += 1,
         }
         let deadline = Instant::now() + PATIENCE;
         loop {
             match registrar.clear() {
-                Ok(ticket) => {
+                Some(ticket) => {
                     if time_until_applied(registrar, ticket).is_none() {
                         tally.latency_failures += 1;
                     }
                     break;
                 }
                 // Refused: let the audio thread take what waits, then try again.
-                Err(_) if clock.wait_calls(1, deadline) => {}
-                Err(_) => {
+                None if clock.wait_calls(1, deadline) => {}
+                None => {
                     tally.latency_failures += 1;
                     break;
                 }
@@ -307,6 +315,38 @@ fn sample_latency<R: Register<Payload>>(
         }
         registrar.collect();
     }
+}
+
+/// The study's measurement: `plan.tight_pairs` set+clear pairs back to back, timed as a
+/// whole. The listeners are built before the clock starts; refused ones are dropped inside the
+/// loop (a cost refusing puts on the registrar). Afterwards, outside the timing, it waits for
+/// the audio thread to take the last change.
+fn tight_loop<R: Registrar>(
+    registrar: &mut R,
+    plan: &ChangePlan,
+    tally: &mut Tally,
+    clock: &AudioClock,
+    listener: &dyn Fn() -> R::Listener,
+) {
+    let mut listeners: Vec<R::Listener> = (0..plan.tight_pairs).map(|_| listener()).collect();
+    let mut refused = 0u64;
+    let mut last = None;
+    let start = Instant::now();
+    for listener in listeners.drain(..) {
+        for ticket in [registrar.set(listener), registrar.clear()] {
+            match ticket {
+                Some(ticket) => last = Some(ticket),
+                None => refused += 1,
+            }
+        }
+    }
+    let spent = start.elapsed();
+    if !catch_up(registrar, clock, last) {
+        tally.caught_up = false;
+    }
+    tally.tight_time += spent;
+    tally.tight_changes += 2 * plan.tight_pairs as u64;
+    tally.tight_refused += refused;
 }
 
 /// A small deterministic generator for the latency pauses.
@@ -326,22 +366,18 @@ struct Build;
 impl Visit for Build {
     type Output = Box<dyn Segment>;
 
-    fn visit<R, C>(self, make: fn() -> (R, C)) -> Box<dyn Segment>
-    where
-        R: Register<Payload> + Send + 'static,
-        C: Call<Payload> + Send + 'static,
-    {
+    fn visit<R: Registrar, C: Caller>(self, make: impl Fn() -> (R, C)) -> Box<dyn Segment> {
         let (registrar, caller) = make();
         Box::new(Pair { registrar, caller })
     }
 }
 
-/// Runs one change scenario (`set_unset` or `held_lock`, as `plan` says) for all strategies.
+/// Runs one change scenario (`set_unset` or `held_lock`, as `plan` says) for `subjects`.
 /// `clock_ns` (the clock's own cost) is subtracted from every timed change.
-pub fn run(plan: &ChangePlan, clock_ns: f64) -> Vec<ChangeRun> {
-    let mut pairs: Vec<Box<dyn Segment>> = Strategy::ALL
-        .into_iter()
-        .map(|strategy| with_strategy(strategy, Build))
+pub fn run(subjects: &[Subject], plan: &ChangePlan, clock_ns: f64) -> Vec<ChangeRun> {
+    let mut pairs: Vec<Box<dyn Segment>> = subjects
+        .iter()
+        .map(|&subject| with_subject(subject, Build))
         .collect();
     let mut tallies: Vec<Tally> = pairs.iter().map(|_| Tally::default()).collect();
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
@@ -351,9 +387,9 @@ pub fn run(plan: &ChangePlan, clock_ns: f64) -> Vec<ChangeRun> {
             pairs[i].segment(plan, &mut tallies[i], &mut rng);
         }
     }
-    Strategy::ALL
-        .into_iter()
+    subjects
+        .iter()
         .zip(&tallies)
-        .map(|(strategy, tally)| tally.finish(strategy, clock_ns))
+        .map(|(&subject, tally)| tally.finish(subject, clock_ns))
         .collect()
 }

@@ -1,43 +1,57 @@
-//! The report's scenarios, measurements and output, in modules the report example and the
-//! smoke test (`tests/report_smoke.rs`) share.
+//! The rtcb benchmark report: rtcb's five strategies and the peer crates a user would otherwise
+//! pick, in the same harness and the same scenarios. The `report` binary prints and writes it;
+//! the criterion benches and the smoke test (`tests/report_smoke.rs`) use the same modules.
 
 pub mod alloc_count;
 pub mod changes;
 pub mod chart;
 pub mod config;
 pub mod contended;
+pub mod hazards;
 pub mod memory;
 pub mod output;
+pub mod peers;
 pub mod per_call;
 pub mod results;
-pub mod strategies;
+pub mod subject;
+pub mod syscalls;
 pub mod targets;
 pub mod timing;
 
 use config::Config;
+use peers::Peer;
 use per_call::Scenario;
 use results::{Method, Report};
+use subject::Subject;
 
 /// Runs every scenario as `config` says; `progress` hears what starts.
 pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Report {
     let load_before = load_average();
+    let subjects = Subject::all(config.peers);
     progress("memory");
-    let sizes = memory::run();
+    let sizes = memory::run(&subjects);
     progress("idle");
-    let idle = per_call::run(Scenario::Idle, &config.per_call);
+    let idle = per_call::run(Scenario::Idle, &subjects, &config.per_call);
     progress("uncontended");
-    let uncontended = per_call::run(Scenario::Uncontended, &config.per_call);
+    let uncontended = per_call::run(Scenario::Uncontended, &subjects, &config.per_call);
     progress("contended");
-    let contended = contended::run(&config.contended);
+    let contended = contended::run(&subjects, &config.contended);
     // The clock's cost as measured in the quiet `idle` run corrects every timed change.
     let clock_ns = idle.reference.clock_ns;
     progress("set_unset");
-    let set_unset = changes::run(&config.set_unset, clock_ns);
+    let set_unset = changes::run(&subjects, &config.set_unset, clock_ns);
     progress("held_lock");
-    let mut held_lock = changes::run(&config.held_lock, clock_ns);
+    let mut held_lock = changes::run(&subjects, &config.held_lock, clock_ns);
     for (held, quiet) in held_lock.iter_mut().zip(&set_unset) {
         held.waits_per_listener_run = Some(targets::waits_per_listener_run(quiet, held));
     }
+    progress("hazards");
+    let mut hazard_subjects = subjects.clone();
+    if config.peers {
+        // The naive queue, to show the hazard the careful adapters avoid.
+        hazard_subjects.push(Subject::Peer(Peer::RtrbDropOnAudio));
+    }
+    let hazards = hazards::run(&hazard_subjects, config.hazard_calls);
 
     let mut results = idle.results;
     results.extend(uncontended.results);
@@ -48,6 +62,8 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Report {
         set_unset,
         held_lock,
         sizes,
+        hazards,
+        rows: Vec::new(),
         targets: Vec::new(),
         method: Method {
             config: *config,
@@ -60,6 +76,7 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Report {
             load_average: load_before.zip(load_average()),
         },
     };
+    report.rows = report.side_by_side();
     report.targets = targets::judge(&report);
     report
 }
