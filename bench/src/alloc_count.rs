@@ -83,7 +83,8 @@ unsafe impl GlobalAlloc for CountingAllocator {
 /// [`CountingAllocator`] is not the global allocator.
 pub fn heap_kept_by<T>(make: impl FnOnce() -> T) -> (T, u64) {
     let probe_before = live();
-    let probe = Box::new(0u64);
+    // black_box: the optimiser may otherwise remove the allocation altogether.
+    let probe = std::hint::black_box(Box::new(0u64));
     assert_eq!(
         live() - probe_before,
         8,

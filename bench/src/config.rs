@@ -48,7 +48,7 @@ pub struct Config {
     pub set_unset: ChangePlan,
     /// `held_lock`.
     pub held_lock: ChangePlan,
-    /// Audio-side calls in the `hazards` run, per subject.
+    /// Audio-side calls in the `hazards` run, per subject (at least; see `hazards`).
     pub hazard_calls: u64,
     /// Whether the peer crates run beside the strategies (`--peers`).
     pub peers: bool,

@@ -17,24 +17,49 @@ use std::thread;
 
 /// What the audio thread counted.
 struct Counted {
+    calls: u64,
     deliveries: u64,
+    /// Changes the registrar made while the calls ran.
+    changes: u64,
     allocations: u64,
     frees: u64,
     syscalls: Result<(u64, Vec<(String, u64)>), String>,
 }
 
-/// The audio thread's part: installs the counter, then makes `calls` calls between two
-/// snapshots of every count (taking a snapshot makes no system call and allocates nothing).
-fn count_calls<C: Caller>(caller: &mut C, calls: u64) -> Counted {
+/// Changes the registrar must make while the calls run: on two cores the registrar thread
+/// may be descheduled for the few milliseconds a million calls take, and then nothing was
+/// contended.
+const MIN_CHANGES: u64 = 10_000;
+
+/// Calls between two looks at the registrar's progress.
+const CHUNK: u64 = 10_000;
+
+/// The audio thread's part: installs the counter, then makes at least `calls` calls (more, in
+/// chunks, until the registrar made [`MIN_CHANGES`] changes meanwhile, up to 100 times as many)
+/// between two snapshots of every count (a snapshot makes no system call and allocates
+/// nothing).
+fn count_calls<C: Caller>(caller: &mut C, calls: u64, changes: &AtomicU64) -> Counted {
     let counter = SyscallCounter::install();
     let names_before = counter.as_ref().map(SyscallCounter::by_name).ok();
     let value: Payload = 1;
     let (allocations_before, frees_before) = allocations_and_frees();
     let syscalls_before = counter.as_ref().map(SyscallCounter::count).unwrap_or(0);
+    // Relaxed: snapshots of a progress counter.
+    let changes_before = changes.load(Ordering::Relaxed);
     let mut deliveries = 0;
-    for _ in 0..calls {
-        deliveries += u64::from(caller.ask_and_deliver(&value));
+    let mut made = 0;
+    loop {
+        for _ in 0..CHUNK {
+            deliveries += u64::from(caller.ask_and_deliver(&value));
+        }
+        made += CHUNK;
+        // Relaxed: a progress counter.
+        let contended = changes.load(Ordering::Relaxed) - changes_before >= MIN_CHANGES;
+        if made >= calls.saturating_mul(100) || (made >= calls && contended) {
+            break;
+        }
     }
+    let changes_after = changes.load(Ordering::Relaxed);
     let syscalls_after = counter.as_ref().map(SyscallCounter::count).unwrap_or(0);
     let (allocations_after, frees_after) = allocations_and_frees();
     let syscalls = counter.map(|counter| {
@@ -42,7 +67,9 @@ fn count_calls<C: Caller>(caller: &mut C, calls: u64) -> Counted {
         (syscalls_after - syscalls_before, names)
     });
     Counted {
+        calls: made,
         deliveries,
+        changes: changes_after - changes_before,
         allocations: allocations_after - allocations_before,
         frees: frees_after - frees_before,
         syscalls,
@@ -80,10 +107,10 @@ impl Visit for Measure {
             scope.spawn(|| hammer(&mut registrar, &stop, &changes));
             wait_for_first_change(&changes);
             let calls = self.calls;
-            let caller = &mut caller;
+            let (caller, changes) = (&mut caller, &changes);
             let audio = thread::Builder::new()
                 .name("hazards audio".to_owned())
-                .spawn_scoped(scope, move || count_calls(caller, calls))
+                .spawn_scoped(scope, move || count_calls(caller, calls, changes))
                 .expect("the audio thread starts");
             audio.join().expect("the audio thread does not panic")
         });
@@ -94,15 +121,14 @@ impl Visit for Measure {
         Hazards {
             name: self.subject.name(),
             kind: self.subject.kind(),
-            calls: self.calls,
+            calls: counted.calls,
             deliveries: counted.deliveries,
             allocations: counted.allocations,
             frees: counted.frees,
             syscalls,
             syscall_names,
             not_counted,
-            // Relaxed: read after the registrar thread was joined.
-            registrar_changes: changes.load(Ordering::Relaxed),
+            registrar_changes: counted.changes,
         }
     }
 }

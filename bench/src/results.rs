@@ -150,7 +150,7 @@ pub struct Hazards {
     /// Why system calls were not counted, if they were not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_counted: Option<String>,
-    /// Changes the registrar made meanwhile.
+    /// Changes the registrar made while the audio-side calls ran.
     pub registrar_changes: u64,
 }
 

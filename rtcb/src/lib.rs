@@ -47,7 +47,7 @@
 //!
 //! "Most listeners alive" counts those outside the registrars' hands (a registrar inside `set`
 //! holds one or two more). The costs are medians from one run of
-//! `cargo run --release -p rtcb --example report` on the project's 2-vCPU VM (`docs/benchmarks.md`):
+//! `cargo run --release -p rtcb_bench -- --peers` on the project's 2-vCPU VM (`docs/benchmarks.md`):
 //! the idle check per loop iteration (a bare atomic load and branch: 0.45 ns), asking and
 //! delivering to an installed listener (a bare boxed call: 0.84 ns), and one registrar change
 //! (refused ones included; the clock's resolution is about 10 ns). Compare them as ratios; they
