@@ -5,10 +5,14 @@
 //!
 //! - **Audio**: stereo in, stereo out, passed through bit for bit (so hosts that want audio ports
 //!   load it as an effect on an instrument track); a MIDI-only layout is the alternative.
-//! - **MIDI**: every incoming event (notes, note expressions, CCs, pitch bend, channel pressure,
-//!   program changes, SysEx up to [`sysex::SYSEX_CAPACITY`] bytes) is forwarded unchanged at its
-//!   original sample offset. One exception: nice-plug cannot send a note *choke*, so a choke is
-//!   forwarded as a note-off with velocity 0 (the note still stops downstream).
+//! - **MIDI**: every incoming event the format carries is forwarded unchanged at its original
+//!   sample offset. CLAP (and the standalone) carry notes, note expressions, CCs, pitch bend,
+//!   channel pressure, program changes and SysEx up to [`sysex::SYSEX_CAPACITY`] bytes. The VST3
+//!   build carries notes, poly pressure and note expressions only ([`Vst3Midi`] says why). One
+//!   exception: nice-plug cannot send a note *choke*, so a choke is forwarded as a note-off with
+//!   velocity 0 (the note still stops downstream).
+//! - **Audio output**: bit for bit the input, except that subnormal samples become zero of the
+//!   same sign ([`flush_subnormals`]).
 //! - **Demo pattern**: the `demo` parameter adds a built-in arpeggio at `demo_rate` notes per
 //!   second ([`demo`]), forwarded and reported like played notes.
 //! - **Reporting**: when someone listens, each block's note events are gathered into a
@@ -19,6 +23,7 @@
 //! two: nice-plug's `assert_process_allocs` runs `process()` under an allocation guard that
 //! aborts on any allocation or free.
 
+use std::marker::PhantomData;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
@@ -39,9 +44,40 @@ use params::RtcbParams;
 use report::Reporter;
 use sysex::SysEx;
 
+/// Which MIDI a plugin format's build takes in and sends out.
+pub trait FormatMidi: Send + 'static {
+    /// nice-plug's MIDI setting for input and output.
+    const MIDI: MidiConfig;
+}
+
+/// CLAP and the standalone: every MIDI message. CLAP carries MIDI 1.0 messages as events, so
+/// CCs, pitch bend and channel pressure cost nothing when unused.
+pub struct ClapMidi;
+
+impl FormatMidi for ClapMidi {
+    const MIDI: MidiConfig = MidiConfig::MidiCCs;
+}
+
+/// VST3: notes, poly pressure and note expressions, but no CCs, pitch bend or channel pressure.
+///
+/// VST3 has no MIDI events for those. A plugin gets them only through `IMidiMapping`: nice-plug
+/// exports 2,080 hidden parameters (130 controllers on 16 channels). Hosts store those
+/// parameters' values in the project and restore them when it reloads. Every restored value then
+/// comes out of the plugin as a CC or pitch bend that nobody played. Ardour 7 sent 546 of them
+/// (bank select, volume, sustain, mono mode) in the first block after a reload, and grew
+/// nice-plug's event queue on the audio thread to hold them. The 2,083 parameters also made
+/// pedalboard take 22 s to load the plugin. A relay must not invent MIDI, so the VST3 build has
+/// no mapping. Use the CLAP build to relay controllers.
+pub struct Vst3Midi;
+
+impl FormatMidi for Vst3Midi {
+    const MIDI: MidiConfig = MidiConfig::Basic;
+}
+
 /// The plugin: forwards MIDI, plays the demo pattern, and reports each block's notes to whoever
-/// listens through the selected strategy.
-pub struct Rtcb {
+/// listens through the selected strategy. `M` is the MIDI its format carries ([`ClapMidi`] for
+/// CLAP and the standalone, [`Vst3Midi`] for VST3).
+pub struct Rtcb<M: FormatMidi = ClapMidi> {
     params: Arc<RtcbParams>,
     /// The audio thread's side of the editor connection.
     reporter: Reporter,
@@ -50,9 +86,10 @@ pub struct Rtcb {
     link: Arc<EditorLink>,
     /// The demo pattern's generator.
     arpeggio: Arpeggio,
+    format: PhantomData<M>,
 }
 
-impl Default for Rtcb {
+impl<M: FormatMidi> Default for Rtcb<M> {
     fn default() -> Self {
         // Hosts create instances through here; from now on the library must stay loaded.
         resident::stay_loaded();
@@ -64,11 +101,12 @@ impl Default for Rtcb {
             link: Arc::new(EditorLink::new(registrar)),
             // The real sample rate comes with `activate()`, before any processing.
             arpeggio: Arpeggio::new(0.0),
+            format: PhantomData,
         }
     }
 }
 
-impl Rtcb {
+impl<M: FormatMidi> Rtcb<M> {
     /// The editor's side of the connection: the editor registers its listener through it on
     /// whichever strategy the parameter selects.
     pub fn editor_link(&self) -> Arc<EditorLink> {
@@ -81,7 +119,7 @@ impl Rtcb {
     }
 }
 
-impl Plugin for Rtcb {
+impl<M: FormatMidi> Plugin for Rtcb<M> {
     const NAME: &'static str = env!("RTCB_PLUGIN_NAME");
     const VENDOR: &'static str = env!("CARGO_PKG_AUTHORS");
     const URL: &'static str = env!("CARGO_PKG_HOMEPAGE");
@@ -107,9 +145,11 @@ impl Plugin for Rtcb {
         },
     ];
 
-    const MIDI_INPUT: MidiConfig = MidiConfig::MidiCCs;
-    const MIDI_OUTPUT: MidiConfig = MidiConfig::MidiCCs;
-    /// Room for a dense block of input events before nice-plug has to grow its queue.
+    const MIDI_INPUT: MidiConfig = M::MIDI;
+    const MIDI_OUTPUT: MidiConfig = M::MIDI;
+    /// Room for a dense block of input events before nice-plug has to grow its queue (beyond
+    /// it, nice-plug's wrapper grows the queue on the audio thread, an allocation it permits and
+    /// logs).
     const INPUT_EVENT_CAPACITY: usize = 2048;
 
     type Editor = RtcbEditor;
@@ -151,7 +191,8 @@ impl Plugin for Rtcb {
         _aux: &mut AuxiliaryBuffers,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
-        // The audio is left as it is: nice-plug has already put the input in the output buffers.
+        // nice-plug has already put the input in the output buffers.
+        flush_subnormals(buffer.as_slice());
         let block_len = buffer.samples() as u32;
         let strategy = Strategy::from(self.params.strategy.value());
         self.reporter
@@ -184,11 +225,28 @@ impl Plugin for Rtcb {
     }
 }
 
+/// Replaces every subnormal sample with a zero of the same sign; every other value (NaN
+/// payloads and infinities included) stays bit for bit.
+///
+/// Subnormals are inaudible (below 1.2e-38) but can cost a hundred times the CPU of a normal
+/// number in the plugins after this one, and validators (clap-validator's fuzz test) reject
+/// them in a plugin's output.
+pub fn flush_subnormals(channels: &mut [&mut [f32]]) {
+    for sample in channels.iter_mut().flat_map(|channel| channel.iter_mut()) {
+        if sample.is_subnormal() {
+            *sample = f32::from_bits(sample.to_bits() & SIGN_BIT);
+        }
+    }
+}
+
+/// The sign bit of an `f32`.
+const SIGN_BIT: u32 = 0x8000_0000;
+
 /// Reports `event` if anyone listens and sends it on to the host, at its own sample offset.
-fn forward(
+fn forward<P: Plugin>(
     reporter: &mut Reporter,
-    context: &mut impl ProcessContext<Rtcb>,
-    event: PluginNoteEvent<Rtcb>,
+    context: &mut impl ProcessContext<P>,
+    event: PluginNoteEvent<P>,
 ) {
     reporter.note(&event);
     let event = match event {
@@ -212,7 +270,7 @@ fn forward(
     let _ = context.try_send_event(event);
 }
 
-impl ClapPlugin for Rtcb {
+impl ClapPlugin for Rtcb<ClapMidi> {
     /// Stable forever: hosts store it in projects.
     const CLAP_ID: &'static str = "invalid.example.rtcb";
     const CLAP_DESCRIPTION: Option<&'static str> = Some(env!("CARGO_PKG_DESCRIPTION"));
@@ -221,7 +279,7 @@ impl ClapPlugin for Rtcb {
     const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::NoteEffect, ClapFeature::Utility];
 }
 
-impl Vst3Plugin for Rtcb {
+impl Vst3Plugin for Rtcb<Vst3Midi> {
     /// Stable forever: hosts store it in projects.
     const VST3_CLASS_ID: [u8; 16] = *b"RtcbListenRelay1";
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
@@ -229,4 +287,29 @@ impl Vst3Plugin for Rtcb {
 }
 
 nice_export_clap!(Rtcb);
-nice_export_vst3!(Rtcb);
+nice_export_vst3!(Rtcb<Vst3Midi>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subnormals_become_signed_zeros_and_nothing_else_changes() {
+        let kept = [
+            0x7FC0_1234, // quiet NaN with a payload
+            0xFF80_0001, // signalling NaN
+            0x7F80_0000, // +inf
+            0x0080_0000, // smallest normal
+            0x8000_0000, // -0.0
+            0x0000_0000, // +0.0
+            0x3F80_0000, // 1.0
+        ];
+        let flushed = [(0x0000_0001, 0x0000_0000), (0x807F_FFFF, 0x8000_0000)];
+        let mut left: Vec<f32> = kept.iter().map(|&b| f32::from_bits(b)).collect();
+        let mut right: Vec<f32> = flushed.iter().map(|&(b, _)| f32::from_bits(b)).collect();
+        flush_subnormals(&mut [&mut left, &mut right]);
+        let bits = |samples: &[f32]| samples.iter().map(|s| s.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&left), kept);
+        assert_eq!(bits(&right), flushed.map(|(_, zero)| zero));
+    }
+}

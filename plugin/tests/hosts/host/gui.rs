@@ -19,7 +19,7 @@ use x11rb::protocol::xproto::{ConnectionExt as _, CreateWindowAux, EventMask, Wi
 use x11rb::rust_connection::RustConnection;
 use x11rb::wrapper::ConnectionExt as _;
 
-use super::{Plugin, Shared};
+use super::clap::{Plugin, Shared};
 
 /// What the plugin's editor asked of the host.
 #[derive(Debug, Default)]

@@ -9,16 +9,15 @@
 //! be used: those load as the parameters' defaults and the rest as saved (`src/saved_state.rs`);
 //! `state_log.rs` checks that the log says why.
 
-mod host;
-
 use std::thread;
 
+use crate::host::alone;
+use crate::host::clap::{state_with_params, AudioMode, AudioThread, Plugin};
+use crate::host::events::{Ev, NoteKind};
+use crate::host::memory::Memory;
+use crate::host::storm::{dense_block, INPUT_EVENT_CAPACITY};
+use crate::host::traffic::{merge, random_block, DemoRun, Rng};
 use clap_sys::process::CLAP_PROCESS_CONTINUE_IF_NOT_QUIET;
-use host::events::{Ev, NoteKind};
-use host::memory::Memory;
-use host::storm::{dense_block, INPUT_EVENT_CAPACITY};
-use host::traffic::{merge, random_block, DemoRun, Rng};
-use host::{one_at_a_time, state_with_params, AudioMode, AudioThread, Plugin};
 use rtcb::Strategy;
 
 /// The value of the parameter named `name`.
@@ -44,7 +43,7 @@ fn configured() -> Plugin {
 
 #[test]
 fn values_a_state_cannot_give_load_as_defaults_and_the_rest_as_saved() {
-    let _one_at_a_time = one_at_a_time();
+    let _alone = alone();
     let defaults = Plugin::new().param_values();
     let default_of = |name: &str| defaults.iter().find(|(n, _)| n == name).unwrap().1;
     // Each case: the saved entries, and which parameters end on their default (the others keep
@@ -146,7 +145,7 @@ fn blocks_of(plugin: &mut Plugin, max_frames: u32, frames: &[u32], seed: u64) ->
 
 #[test]
 fn blocks_of_one_sample_and_of_the_maximum() {
-    let _one_at_a_time = one_at_a_time();
+    let _alone = alone();
     let mut plugin = Plugin::new();
     // A host that only ever sends single samples.
     let checked = blocks_of(&mut plugin, 1, &[1; 3000], 1);
@@ -160,35 +159,8 @@ fn blocks_of_one_sample_and_of_the_maximum() {
 }
 
 #[test]
-fn more_events_in_a_block_than_the_input_queue_holds() {
-    let _one_at_a_time = one_at_a_time();
-    // Beyond its input queue's capacity nice-plug grows the queue: the one allocation on the
-    // audio thread it permits (and logs, "Input event buffer filled up"). Nothing is lost.
-    let mut plugin = Plugin::new();
-    let mut active = plugin.activate(48_000.0, 4096);
-    plugin.run(&mut active, |audio| {
-        let mut rng = Rng::new(3);
-        for count in [
-            INPUT_EVENT_CAPACITY,
-            INPUT_EVENT_CAPACITY + 1,
-            3 * INPUT_EVENT_CAPACITY,
-        ] {
-            let mut times: Vec<u32> = (0..count).map(|_| rng.below(4096) as u32).collect();
-            times.sort_unstable();
-            let input: Vec<Ev> = times
-                .into_iter()
-                .map(|t| host::traffic::random_event(&mut rng, t))
-                .collect();
-            let out = audio.process(4096, &input);
-            assert!(out.events == merge(&input, &[]), "{count} events");
-        }
-    });
-    plugin.deactivate(active);
-}
-
-#[test]
 fn every_sample_rate_from_22050_to_192000() {
-    let _one_at_a_time = one_at_a_time();
+    let _alone = alone();
     const RATES: [u64; 8] = [
         22_050, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000,
     ];
@@ -241,7 +213,7 @@ fn on_a_new_thread(audio: &mut AudioThread<'_>, frames: u32, input: &[Ev]) -> Ve
 
 #[test]
 fn process_from_a_different_thread_every_block() {
-    let _one_at_a_time = one_at_a_time();
+    let _alone = alone();
     let mut plugin = Plugin::new();
     let strategy = plugin.param_id("Strategy");
     let mut active = plugin.activate(44_100.0, 256);
@@ -266,7 +238,7 @@ fn process_from_a_different_thread_every_block() {
 
 #[test]
 fn activation_cycles_leave_nothing_behind() {
-    let _one_at_a_time = one_at_a_time();
+    let _alone = alone();
     const CYCLES: u64 = 300;
     const WARM_UP: u64 = 20;
     let mut plugin = Plugin::new();

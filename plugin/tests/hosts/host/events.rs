@@ -74,19 +74,6 @@ impl Ev {
         }
     }
 
-    /// The same event at another sample offset.
-    pub fn at(mut self, at: u32) -> Ev {
-        match &mut self {
-            Ev::Note { time, .. }
-            | Ev::Expression { time, .. }
-            | Ev::Midi { time, .. }
-            | Ev::SysEx { time, .. }
-            | Ev::ParamValue { time, .. }
-            | Ev::Other { time, .. } => *time = at,
-        }
-        self
-    }
-
     /// A parameter change, for the host to send.
     pub fn param(time: u32, param_id: u32, value: f64) -> Ev {
         Ev::ParamValue {
@@ -286,15 +273,18 @@ unsafe extern "C" fn output_try_push(
     list: *const clap_output_events,
     event: *const clap_event_header,
 ) -> bool {
-    // SAFETY: `ctx` was set by `OutputList::as_clap` to a list that outlives the call, and the
-    // plugin hands a valid event whose header tells its type and size.
-    let (list, event) = unsafe { (&mut *((*list).ctx as *mut OutputList), decode(event)) };
-    if list.capacity.is_some_and(|c| list.events.len() >= c) {
-        list.refused += 1;
-        return false;
-    }
-    list.events.push(event);
-    true
+    // Host code: what it allocates is not the plugin's.
+    super::alloc_count::pause(|| {
+        // SAFETY: `ctx` was set by `OutputList::as_clap` to a list that outlives the call, and
+        // the plugin hands a valid event whose header tells its type and size.
+        let (list, event) = unsafe { (&mut *((*list).ctx as *mut OutputList), decode(event)) };
+        if list.capacity.is_some_and(|c| list.events.len() >= c) {
+            list.refused += 1;
+            return false;
+        }
+        list.events.push(event);
+        true
+    })
 }
 
 /// Decodes one event the plugin pushed.

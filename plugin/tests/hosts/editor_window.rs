@@ -12,16 +12,15 @@
 //! Needs an X server, so it is `#[ignore]`d; `.ci/run` runs it under Xvfb:
 //! `xvfb-run -a cargo test -p rtcb_plugin --test editor_window -- --ignored --nocapture`
 
-mod host;
-
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use host::gui::{wait_on_main_thread, Closed, X11Display};
-use host::memory::Memory;
-use host::storm::{Progress, Storm};
-use host::{one_at_a_time, Plugin};
+use crate::host::alone;
+use crate::host::clap::Plugin;
+use crate::host::gui::{wait_on_main_thread, Closed, X11Display};
+use crate::host::memory::Memory;
+use crate::host::storm::{Progress, Storm};
 use x11rb::protocol::xproto::{ConnectionExt as _, ImageFormat};
 
 /// Editor cycles during the measured storm.
@@ -194,7 +193,7 @@ fn editor_cycles(
 #[test]
 #[ignore = "needs an X server: xvfb-run -a cargo test -p rtcb_plugin --test editor_window -- --ignored"]
 fn the_editor_opens_and_closes_a_hundred_times_during_a_storm() {
-    let _one_at_a_time = one_at_a_time();
+    let _alone = alone();
     let display = X11Display::connect();
     let mut plugin = Plugin::new();
     assert_eq!(
@@ -221,7 +220,7 @@ fn the_editor_opens_and_closes_a_hundred_times_during_a_storm() {
     let (rss_growth, heap_growth) = after.growth_since(&before);
     let calls = plugin
         .instance
-        .access_shared_handler(|shared: &host::Shared| {
+        .access_shared_handler(|shared: &crate::host::clap::Shared| {
             (
                 shared.gui.resize_requests.load(Ordering::SeqCst),
                 shared.gui.closed.load(Ordering::SeqCst),
@@ -265,7 +264,7 @@ fn the_editor_opens_and_closes_a_hundred_times_during_a_storm() {
 #[test]
 #[ignore = "needs an X server; .ci/run runs it under valgrind"]
 fn a_few_editor_cycles_during_a_short_storm() {
-    let _one_at_a_time = one_at_a_time();
+    let _alone = alone();
     let display = X11Display::connect();
     let mut plugin = Plugin::new();
     let strategy = plugin.param_id("Strategy");

@@ -1,12 +1,10 @@
 //! The plugin library survives what hosts do with libraries: load, instantiate, unload, reload,
 //! from threads that come and go.
 
-mod host;
-
 use std::sync::mpsc;
 use std::thread;
 
-use host::Plugin;
+use crate::host::clap::Plugin;
 
 /// A thread that creates an instance, processes a little, destroys it, then waits for `exit`
 /// before it ends.
@@ -52,7 +50,7 @@ fn a_host_may_unload_the_library_while_threads_that_used_it_live_on() {
 #[cfg(target_os = "linux")]
 #[test]
 fn the_library_stays_mapped_after_the_host_lets_go() {
-    let library = host::plugin_library().canonicalize().unwrap();
+    let library = crate::host::plugin_library().canonicalize().unwrap();
     let mapped = || {
         std::fs::read_to_string("/proc/self/maps")
             .unwrap()

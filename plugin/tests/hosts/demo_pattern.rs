@@ -1,12 +1,10 @@
 //! The demo pattern: turned on by a parameter, it adds notes at the configured rate, exactly on
 //! the documented sample grid, merged in time order with the played notes.
 
-mod host;
-
+use crate::host::clap::Plugin;
+use crate::host::events::{Ev, NoteKind};
+use crate::host::traffic::{merge, random_block, DemoRun, Rng};
 use clap_sys::process::{CLAP_PROCESS_CONTINUE, CLAP_PROCESS_CONTINUE_IF_NOT_QUIET};
-use host::events::{Ev, NoteKind};
-use host::traffic::{merge, random_block, DemoRun, Rng};
-use host::Plugin;
 
 const SAMPLE_RATE: u64 = 48_000;
 

@@ -1,11 +1,10 @@
 //! What the built plugin tells a host before it processes anything: its descriptor, parameters,
 //! audio and note ports.
 
-mod host;
-
+use crate::host::clap::{load_entry, Plugin, PLUGIN_ID};
+use crate::host::stable_param_id;
 use clack_extensions::note_ports::NoteDialects;
 use clack_extensions::params::ParamInfoFlags;
-use host::{load_entry, stable_param_id, Plugin, PLUGIN_ID};
 
 #[test]
 fn descriptor_comes_from_cargo_metadata() {

@@ -1,6 +1,6 @@
 //! Notes over capacity reach the editor as counts, never silently lost: the plugin's real
-//! `process()` (called in this process, with a test host's `ProcessContext`, under nice-plug's
-//! allocation guard) feeds the real editor ([`EditorCore`] on the plugin's [`EditorLink`], its
+//! `process()` (called in this process, with a test host's `ProcessContext`, its allocations
+//! counted) feeds the real editor ([`EditorCore`] on the plugin's [`EditorLink`], its
 //! frames run headless with egui), and every note of every block the editor heard is accounted
 //! for in what the editor shows: in the view, over the batch's capacity, or lost in the ring.
 //!
@@ -19,13 +19,11 @@
 //!   partly copied and dropped batches are counted too. At the end of each session (the audio
 //!   thread paused at a block boundary, one last frame drawn) every count must add up.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Duration;
 
-use nice_plug::context::process::SendEventError;
 use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
 use rtcb::{PerStrategy, Status, Strategy};
@@ -33,6 +31,9 @@ use rtcb_gui::batch::BATCH_CAPACITY;
 use rtcb_gui::{EditorCore, EditorLink, EditorParams};
 use rtcb_plugin::params::{RtcbParams, StrategyChoice};
 use rtcb_plugin::Rtcb;
+
+use crate::host::in_process::{self, HostContext};
+use crate::host::stable_param_id;
 
 const SAMPLE_RATE: f32 = 48_000.0;
 const FRAMES: usize = 256;
@@ -96,77 +97,14 @@ fn block_events(strategy: Strategy) -> Vec<PluginNoteEvent<Rtcb>> {
     events
 }
 
-/// The test host's side of one `process()` call: the block's events in, what the plugin sends
-/// out. Both queues are allocated once, large enough for every block.
-struct HostContext {
-    input: VecDeque<PluginNoteEvent<Rtcb>>,
-    output: Vec<PluginNoteEvent<Rtcb>>,
-    transport: Transport,
-}
-
-impl ProcessContext<Rtcb> for HostContext {
-    fn plugin_api(&self) -> PluginApi {
-        PluginApi::Clap
-    }
-
-    fn execute_background(&self, _task: ()) {}
-
-    fn execute_gui(&self, _task: ()) {}
-
-    fn transport(&self) -> &Transport {
-        &self.transport
-    }
-
-    fn next_event(&mut self) -> Option<PluginNoteEvent<Rtcb>> {
-        self.input.pop_front()
-    }
-
-    fn try_send_event(
-        &mut self,
-        event: PluginNoteEvent<Rtcb>,
-    ) -> Result<(), (PluginNoteEvent<Rtcb>, SendEventError)> {
-        if self.output.len() == self.output.capacity() {
-            return Err((event, SendEventError::HostBufferFull));
-        }
-        self.output.push(event);
-        Ok(())
-    }
-
-    fn set_latency_samples(&self, _samples: u32) {}
-
-    fn request_restart(&self) {}
-
-    fn set_current_voice_capacity(&self, _capacity: u32) {}
-}
-
-struct HostActivateContext;
-
-impl ActivateContext<Rtcb> for HostActivateContext {
-    fn plugin_api(&self) -> PluginApi {
-        PluginApi::Clap
-    }
-
-    fn execute(&self, _task: ()) {}
-
-    fn set_latency_samples(&self, _samples: u32) {}
-
-    fn set_current_voice_capacity(&self, _capacity: u32) {}
-}
-
 /// Sets the strategy parameter the way nice-plug's wrapper applies a host's parameter event:
 /// on the audio thread, before the block it belongs to.
 fn set_strategy(params: &RtcbParams, strategy: Strategy) {
     let normalized = params
         .strategy
         .preview_normalized(StrategyChoice::from(strategy));
-    // SAFETY: the parameter belongs to a live `RtcbParams`; like the wrapper, the test sets it
-    // between blocks, from the thread that runs `process()`.
-    unsafe {
-        params
-            .strategy
-            .as_ptr()
-            ._internal_set_normalized_value(normalized);
-    }
+    // Like the wrapper, the test sets it between blocks, from the thread that runs `process()`.
+    in_process::set_normalized(params, stable_param_id("strategy"), normalized);
 }
 
 /// Orders for the audio thread.
@@ -177,7 +115,7 @@ enum Command {
     Storm,
 }
 
-/// The host's audio thread: owns the plugin, runs `process()` under the allocation guard, checks
+/// The host's audio thread: owns the plugin, runs `process()` counting its allocations, checks
 /// that every event comes back, and applies strategy changes between blocks.
 struct AudioThread {
     commands: mpsc::Sender<Command>,
@@ -198,47 +136,19 @@ impl AudioThread {
         let (paused, counted) = (Arc::clone(&pause), Arc::clone(&blocks));
         let handle = thread::spawn(move || {
             let templates = PerStrategy::from_fn(block_events);
-            let mut context = HostContext {
-                input: VecDeque::with_capacity(4096),
-                output: Vec::with_capacity(4096),
-                transport: Transport::new(SAMPLE_RATE),
-            };
+            let mut context = HostContext::new(SAMPLE_RATE, 4096);
             let mut channels = vec![vec![0.0f32; FRAMES]; 2];
             let mut buffer = Buffer::default();
-            let mut aux = AuxiliaryBuffers {
-                inputs: &mut [],
-                outputs: &mut [],
-            };
-            let config = BufferConfig {
-                sample_rate: SAMPLE_RATE,
-                min_buffer_size: None,
-                max_buffer_size: FRAMES as u32,
-                process_mode: ProcessMode::Realtime,
-            };
-            assert!(plugin.activate(
-                &Rtcb::AUDIO_IO_LAYOUTS[0],
-                &config,
-                &mut HostActivateContext
-            ));
+            in_process::activate(&mut plugin, SAMPLE_RATE, FRAMES as u32);
             let mut strategy = Strategy::from(params.strategy.value());
             let (mut done, mut changed) = (0u64, 0u64);
             let mut block = |strategy: Strategy| {
                 let events = &templates[strategy];
                 context.input.extend(events.iter().cloned());
                 context.output.clear();
-                // SAFETY: the slices point into `channels`, which outlives the call and is not
-                // touched while the plugin holds them.
-                unsafe {
-                    buffer.set_slices(FRAMES, |slices| {
-                        slices.clear();
-                        slices.extend(channels.iter_mut().map(|channel| {
-                            std::slice::from_raw_parts_mut(channel.as_mut_ptr(), FRAMES)
-                        }));
-                    });
-                }
-                let status = nice_assert_no_alloc::assert_no_alloc(|| {
-                    plugin.process(&mut buffer, &mut aux, &mut context)
-                });
+                let (status, allocations) =
+                    in_process::process(&mut plugin, &mut channels, &mut buffer, &mut context);
+                assert_eq!(allocations, 0, "process() allocates nothing");
                 assert!(matches!(status, ProcessStatus::Normal));
                 assert!(
                     context.output == *events,

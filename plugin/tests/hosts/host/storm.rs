@@ -21,14 +21,14 @@ use nice_plug::prelude::Plugin as _;
 use rtcb_gui::batch::BATCH_CAPACITY;
 use rtcb_plugin::Rtcb;
 
+use super::clap::{Active, AudioThread, Plugin};
 use super::events::Ev;
 use super::traffic::{merge, random_event, Rng};
-use super::{Active, AudioThread, Plugin};
 
 /// How many input events the plugin's queue holds before nice-plug has to grow it (an
 /// allocation on the audio thread, which nice-plug permits and logs): the densest block the
 /// storm sends.
-pub const INPUT_EVENT_CAPACITY: usize = Rtcb::INPUT_EVENT_CAPACITY;
+pub const INPUT_EVENT_CAPACITY: usize = <Rtcb>::INPUT_EVENT_CAPACITY;
 
 /// What to run.
 #[derive(Debug, Clone, Copy)]

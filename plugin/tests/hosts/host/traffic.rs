@@ -235,6 +235,43 @@ pub fn forwarded(event: &Ev) -> Option<Ev> {
     }
 }
 
+/// A random sample: any bit pattern, and often (3 %) a special one: NaNs with payloads,
+/// infinities, signed zeros, subnormals.
+pub fn random_sample(rng: &mut Rng) -> f32 {
+    const SPECIAL: [u32; 7] = [
+        0x7FC0_1234, // quiet NaN with a payload
+        0xFF80_0001, // signalling NaN, negative
+        0x8000_0000, // -0.0
+        0x7F80_0000, // +inf
+        0xFF80_0000, // -inf
+        0x0000_0001, // smallest subnormal
+        0x807F_FFFF, // largest negative subnormal
+    ];
+    let bits = if rng.percent(3) {
+        SPECIAL[rng.below(SPECIAL.len() as u64) as usize]
+    } else {
+        rng.next_u64() as u32
+    };
+    f32::from_bits(bits)
+}
+
+/// Two channels of `frames` random samples ([`random_sample`]).
+pub fn random_audio(rng: &mut Rng, frames: u32) -> [Vec<f32>; 2] {
+    let mut channel = || (0..frames).map(|_| random_sample(rng)).collect();
+    [channel(), channel()]
+}
+
+/// The bits the plugin outputs for an input sample: the same bits, except that a subnormal
+/// becomes a zero of the same sign (the plugin's documented policy).
+pub fn passed_through(sample: &f32) -> u32 {
+    let bits = sample.to_bits();
+    if sample.is_subnormal() {
+        bits & 0x8000_0000
+    } else {
+        bits
+    }
+}
+
 /// Merges the forwarded input with the demo's events the way the plugin does: both in time
 /// order, and at the same sample the input first.
 pub fn merge(input: &[Ev], demo: &[Ev]) -> Vec<Ev> {

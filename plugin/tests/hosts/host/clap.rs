@@ -6,20 +6,10 @@
 //! Events and audio go through raw CLAP structures (see [`events`]), so a test sees exactly what
 //! the plugin pushed, including SysEx bytes and events a friendlier API would hide.
 
-// Each test file uses its own part of the harness.
-#![allow(dead_code)]
-
-pub mod events;
-pub mod gui;
-pub mod memory;
-pub mod storm;
-pub mod traffic;
-
 use std::cell::Cell;
 use std::ffi::{CStr, CString};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::RwLockReadGuard;
 use std::thread::ThreadId;
 
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
@@ -37,18 +27,13 @@ use clap_sys::audio_buffer::clap_audio_buffer;
 use clap_sys::ext::params::{clap_plugin_params, CLAP_EXT_PARAMS};
 use clap_sys::process::clap_process;
 
-use events::{Ev, InputList, OutputList};
+use super::events::{Ev, InputList, OutputList};
+use super::{
+    alloc_count, beside_others, gui, plugin_library, traffic, Block, Host, Processed, Project,
+};
 
 /// The CLAP id the plugin has promised never to change.
 pub const PLUGIN_ID: &CStr = c"invalid.example.rtcb";
-
-/// For the tests of one file that must not overlap (one measures the process's heap, or they
-/// open windows, or load and unload the module): each holds this while it runs.
-pub fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-    // A test that failed while holding the lock has already failed; the others may go on.
-    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// A state in nice-plug's CLAP format: the JSON's length (little-endian `u64`), then the JSON.
 pub fn clap_state(json: &[u8]) -> Vec<u8> {
@@ -61,35 +46,6 @@ pub fn clap_state(json: &[u8]) -> Vec<u8> {
 /// `"demo": {"bool": true}`).
 pub fn state_with_params(params: &str) -> Vec<u8> {
     clap_state(format!(r#"{{"version":"0.1.0","params":{{{params}}},"fields":{{}}}}"#).as_bytes())
-}
-
-/// Where the plugin library is: `$RTCB_PLUGIN_LIB` if set, otherwise the one cargo built for
-/// this run, next to this test executable (`target/<profile>/deps/librtcb_plugin.so`; `cargo
-/// build` also copies it up to `target/<profile>/`, but `cargo test` alone does not).
-pub fn plugin_library() -> PathBuf {
-    if let Some(path) = std::env::var_os("RTCB_PLUGIN_LIB") {
-        let path = PathBuf::from(path);
-        assert!(
-            path.is_absolute(),
-            "RTCB_PLUGIN_LIB must be an absolute path"
-        );
-        return path;
-    }
-    let exe = std::env::current_exe().expect("the test knows where it runs from");
-    let deps = exe
-        .parent()
-        .expect("test executables live in target/<profile>/deps");
-    let library = deps.join(format!(
-        "{}rtcb_plugin{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    ));
-    assert!(
-        library.exists(),
-        "{} is missing: cargo builds it with the tests (or set RTCB_PLUGIN_LIB)",
-        library.display()
-    );
-    library
 }
 
 /// Loads the plugin library (clack shares one loaded copy between entries, and unloads it when
@@ -191,7 +147,6 @@ impl HostHandlers for TestHost {
 pub struct ParamDesc {
     pub id: u32,
     pub name: String,
-    pub module: String,
     pub flags: ParamInfoFlags,
     pub min: f64,
     pub max: f64,
@@ -218,11 +173,14 @@ pub struct Plugin {
     audio_ports_config: PluginAudioPortsConfig,
     note_ports: PluginNotePorts,
     _entry: PluginEntry,
+    /// Dropped last: see [`beside_others`].
+    _share: Option<RwLockReadGuard<'static, ()>>,
 }
 
 impl Plugin {
     /// A fresh instance of the plugin.
     pub fn new() -> Plugin {
+        let share = beside_others();
         let entry = load_entry();
         let host = HostInfo::new("rtcb test host", "rtcb", "https://example.invalid", "1.0")
             .expect("valid host info");
@@ -256,6 +214,7 @@ impl Plugin {
             audio_ports_config,
             note_ports,
             _entry: entry,
+            _share: share,
         }
     }
 
@@ -272,7 +231,6 @@ impl Plugin {
                 ParamDesc {
                     id: info.id.get(),
                     name: String::from_utf8_lossy(info.name).into_owned(),
-                    module: String::from_utf8_lossy(info.module).into_owned(),
                     flags: info.flags,
                     min: info.min_value,
                     max: info.max_value,
@@ -519,7 +477,7 @@ impl Plugin {
         self.run(&mut active, |audio| {
             let mut rng = traffic::Rng::new(seed);
             // With the demo switched off, the output is exactly the input.
-            audio.process(256, &[events::Ev::param(0, demo, 0.0)]);
+            audio.process(256, &[Ev::param(0, demo, 0.0)]);
             for _ in 0..50 {
                 let input = traffic::random_block(&mut rng, 256, 40);
                 assert_eq!(
@@ -587,9 +545,11 @@ pub enum AudioMode {
 
 /// What one `process` call returned.
 #[derive(Debug)]
-pub struct Processed {
+pub struct Returned {
     pub status: clap_sys::process::clap_process_status,
     pub events: Vec<Ev>,
+    /// Allocations and frees in the plugin's `process()` ([`alloc_count`]).
+    pub allocations: u64,
 }
 
 /// The audio thread's view of an active plugin.
@@ -603,7 +563,7 @@ pub struct AudioThread<'a> {
 
 impl AudioThread<'_> {
     /// Processes one block of `frames` samples with `events` (in time order).
-    pub fn process(&mut self, frames: u32, events: &[Ev]) -> Processed {
+    pub fn process(&mut self, frames: u32, events: &[Ev]) -> Returned {
         self.process_with(frames, events, AudioMode::OutOfPlace, None)
     }
 
@@ -614,7 +574,7 @@ impl AudioThread<'_> {
         events: &[Ev],
         mode: AudioMode,
         out_capacity: Option<usize>,
-    ) -> Processed {
+    ) -> Returned {
         assert!((1..=self.max_frames).contains(&frames));
         let input = InputList::new(events);
         let in_events = input.as_clap();
@@ -676,51 +636,41 @@ impl AudioThread<'_> {
         let plugin = self.processor.plugin_handle().as_raw_ptr();
         // SAFETY: the plugin is active and processing on this thread; every pointer in `process`
         // points to buffers and lists that outlive the call, sized for `frames` samples.
-        let status = unsafe { (*plugin).process.expect("process")(plugin, &process) };
+        let (status, allocations) = alloc_count::counting(|| unsafe {
+            (*plugin).process.expect("process")(plugin, &process)
+        });
         *self.steady_time += u64::from(frames);
         drop(input);
-        Processed {
+        Returned {
             status,
             events: std::mem::take(&mut output.events),
+            allocations,
         }
     }
 
-    /// Fills the first `frames` samples of every input channel with random bit patterns (NaNs
-    /// with payloads, infinities, signed zeros and denormals among them) and the outputs with
-    /// other noise; returns the input bits, which a pass-through must reproduce.
+    /// Fills the first `frames` samples of every input channel with random bit patterns
+    /// ([`traffic::random_sample`]) and the outputs with other noise; returns what a
+    /// pass-through must give back ([`traffic::passed_through`]).
     pub fn fill_audio(&mut self, rng: &mut traffic::Rng, frames: u32) -> Vec<Vec<u32>> {
-        const SPECIAL: [u32; 7] = [
-            0x7FC0_1234, // quiet NaN with a payload
-            0xFF80_0001, // signalling NaN, negative
-            0x8000_0000, // -0.0
-            0x7F80_0000, // +inf
-            0xFF80_0000, // -inf
-            0x0000_0001, // smallest denormal
-            0x807F_FFFF, // largest negative denormal
-        ];
         let frames = frames as usize;
-        let mut bits = Vec::new();
+        let mut expected = Vec::new();
         for channel in self.audio.inputs.iter_mut().flatten() {
-            let written: Vec<u32> = (0..frames)
-                .map(|_| {
-                    if rng.percent(3) {
-                        SPECIAL[rng.below(SPECIAL.len() as u64) as usize]
-                    } else {
-                        rng.next_u64() as u32
-                    }
-                })
-                .collect();
-            for (sample, b) in channel.iter_mut().zip(&written) {
-                *sample = f32::from_bits(*b);
+            for sample in channel.iter_mut().take(frames) {
+                *sample = traffic::random_sample(rng);
             }
-            bits.push(written);
+            expected.push(
+                channel[..frames]
+                    .iter()
+                    .map(traffic::passed_through)
+                    .collect(),
+            );
         }
         for channel in self.audio.outputs.iter_mut().flatten() {
             for sample in channel.iter_mut().take(frames) {
                 *sample = f32::from_bits(rng.next_u64() as u32);
             }
         }
-        bits
+        expected
     }
 
     /// The bits of the first `frames` output samples of every channel (for in-place calls, the
@@ -748,10 +698,66 @@ impl AudioThread<'_> {
     }
 }
 
-/// The hash nice-plug turns a parameter's string id into (its CLAP and VST3 id): a Rabin
-/// fingerprint, with the top bit cleared (VST3 reserves it for the host).
-pub fn stable_param_id(id: &str) -> u32 {
-    id.bytes().fold(0u32, |hash, byte| {
-        hash.wrapping_mul(31).wrapping_add(u32::from(byte))
-    }) & !(1 << 31)
+impl Host for Plugin {
+    const FORMAT: &'static str = "CLAP";
+
+    fn new() -> Self {
+        Plugin::new()
+    }
+
+    fn param_values(&mut self) -> Vec<(u32, f64)> {
+        self.params()
+            .into_iter()
+            .map(|p| (p.id, self.value(p.id)))
+            .collect()
+    }
+
+    fn set_param(&mut self, id: u32, plain: f64) {
+        // An inactive CLAP plugin takes parameter changes through `params.flush`.
+        let sent_back = self.flush(&[Ev::param(0, id, plain)]);
+        assert_eq!(sent_back, [], "a flushed change sends nothing back");
+    }
+
+    fn process(&mut self, sample_rate: f64, blocks: &[Block]) -> Vec<Processed> {
+        let max_frames = blocks.iter().map(|b| b.frames).max().unwrap_or(1);
+        let mut active = self.activate(sample_rate, max_frames);
+        let processed = self.run(&mut active, |audio| {
+            blocks
+                .iter()
+                .map(|block| {
+                    let frames = block.frames as usize;
+                    for (channel, samples) in audio.audio.inputs[0].iter_mut().zip(&block.audio) {
+                        channel[..frames].copy_from_slice(samples);
+                    }
+                    let returned = audio.process(block.frames, &block.events);
+                    let bits = audio.output_bits(block.frames, AudioMode::OutOfPlace);
+                    Processed {
+                        events: returned.events,
+                        audio: [bits[0].clone(), bits[1].clone()],
+                        allocations: returned.allocations,
+                    }
+                })
+                .collect()
+        });
+        self.deactivate(active);
+        processed
+    }
+
+    fn forwarded(event: &Ev) -> Option<Ev> {
+        traffic::forwarded(event)
+    }
+
+    fn carries(_event: &Ev) -> bool {
+        true
+    }
+}
+
+impl Project for Plugin {
+    fn save_state(&mut self) -> Vec<u8> {
+        Plugin::save_state(self)
+    }
+
+    fn load_state(&mut self, bytes: &[u8]) -> Result<(), ()> {
+        Plugin::load_state(self, bytes)
+    }
 }

@@ -1,25 +1,17 @@
 //! When the plugin cannot use a saved value, its log says which value and why.
 //!
 //! nice-plug writes the plugin's log to the file named by `NICE_LOG`, read once, when the library
-//! is first loaded. This file holds a single test so the variable is set before anything loads
-//! the plugin (and before any other thread could read the environment).
+//! is first loaded; [`plugin_log`] sets it before any test loads the plugin, so every test logs
+//! to that one file. The values used here appear in no other test.
 
-mod host;
-
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use host::{state_with_params, Plugin};
+use crate::host::clap::{state_with_params, Plugin};
+use crate::host::plugin_log;
 
 #[test]
 fn the_log_says_which_saved_values_were_not_used_and_why() {
-    let log: PathBuf = [env!("CARGO_TARGET_TMPDIR"), "rtcb-state-log.txt"]
-        .iter()
-        .collect();
-    let _ = std::fs::remove_file(&log);
-    // The only thread of this test binary that runs anything: no other reads the environment.
-    std::env::set_var("NICE_LOG", &log);
-
+    let log = plugin_log();
     let mut plugin = Plugin::new();
     plugin
         .load_state(&state_with_params(
@@ -45,7 +37,7 @@ fn the_log_says_which_saved_values_were_not_used_and_why() {
     // The log is written by a thread of its own: give it time (a bound, not a timing check).
     let deadline = Instant::now() + Duration::from_secs(30);
     let written = loop {
-        let written = std::fs::read_to_string(&log).unwrap_or_default();
+        let written = std::fs::read_to_string(log).unwrap_or_default();
         if expected.iter().all(|line| written.contains(line)) || Instant::now() > deadline {
             break written;
         }

@@ -9,13 +9,12 @@
 //! The same storm with the editor opening and closing runs under Xvfb (`editor_window.rs`); that
 //! the editor is told about the notes that did not fit a batch is proved in `editor_overflow.rs`.
 
-mod host;
-
 use std::time::Duration;
 
-use host::memory::Memory;
-use host::storm::{Storm, INPUT_EVENT_CAPACITY};
-use host::Plugin;
+use crate::host::alone;
+use crate::host::clap::Plugin;
+use crate::host::memory::Memory;
+use crate::host::storm::{Storm, INPUT_EVENT_CAPACITY};
 
 const STORM: Storm = Storm {
     seed: 20_000,
@@ -37,6 +36,8 @@ const HEAP_GROWTH_BOUND: i64 = 256 * 1024;
 
 #[test]
 fn dense_midi_and_a_thousand_strategy_changes_through_the_real_plugin() {
+    // The heap is measured: no other test's instance may allocate meanwhile.
+    let _alone = alone();
     let mut plugin = Plugin::new();
     let strategy = plugin.param_id("Strategy");
     let mut active = plugin.activate(48_000.0, STORM.max_frames);
