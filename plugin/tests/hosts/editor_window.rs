@@ -10,7 +10,7 @@
 //! after warm-up.
 //!
 //! Needs an X server, so it is `#[ignore]`d; `.ci/run` runs it under Xvfb:
-//! `xvfb-run -a cargo test -p rtcb_plugin --test editor_window -- --ignored --nocapture`
+//! `xvfb-run -a cargo test -p rtcb_plugin --test hosts -- --ignored editor_window --nocapture`
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -191,7 +191,7 @@ fn editor_cycles(
 }
 
 #[test]
-#[ignore = "needs an X server: xvfb-run -a cargo test -p rtcb_plugin --test editor_window -- --ignored"]
+#[ignore = "needs an X server: xvfb-run -a cargo test -p rtcb_plugin --test hosts -- --ignored editor_window"]
 fn the_editor_opens_and_closes_a_hundred_times_during_a_storm() {
     let _alone = alone();
     let display = X11Display::connect();
