@@ -60,12 +60,16 @@ pub trait Host: Sized {
     /// The format's name, for messages.
     const FORMAT: &'static str;
 
-    /// Whether the format's wrapper allocates once on a new audio thread, when the first
-    /// parameter change arrives there. nice-plug's VST3 wrapper does: it tells its GUI task
-    /// queue about the change, which asks the plugin library's own copy of std for the current
-    /// thread, and std creates that handle on first use (nice-plug permits the allocation). A
-    /// host's audio thread lives long, so a host meets this once per thread.
-    const FIRST_CHANGE_ON_A_THREAD_ALLOCATES: bool = false;
+    /// How many allocations the format's wrapper makes on a new audio thread when the first
+    /// parameter change arrives there. nice-plug's VST3 wrapper makes two: it tells its GUI
+    /// task queue about the change, which asks the plugin library's own copy of std for the
+    /// current thread. That is the library's first thread-local on this thread, so glibc
+    /// allocates the library's thread-local block for it (a `dlopen`ed library's thread-locals
+    /// are made per thread on first use), and std allocates the thread's handle. (A debug build
+    /// touches its thread-locals earlier, in the allocation guard, so there the change sees
+    /// only the handle's allocation.) A host's audio thread lives long, so a host meets this
+    /// once per thread; nice-plug permits it.
+    const FIRST_CHANGE_ON_A_THREAD_ALLOCATIONS: u64 = 0;
 
     /// A fresh instance, inactive, with default parameter values.
     fn new() -> Self;

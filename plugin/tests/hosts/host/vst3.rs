@@ -596,7 +596,7 @@ impl Drop for Vst3 {
 
 impl Host for Vst3 {
     const FORMAT: &'static str = "VST3";
-    const FIRST_CHANGE_ON_A_THREAD_ALLOCATES: bool = true;
+    const FIRST_CHANGE_ON_A_THREAD_ALLOCATIONS: u64 = 2;
 
     fn new() -> Self {
         let _share = beside_others();
