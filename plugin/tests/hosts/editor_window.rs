@@ -71,12 +71,12 @@ const RSS_GROWTH_PER_CYCLE: i64 = 256 * 1024;
 
 /// What the main thread saw of the editor's cycles.
 #[derive(Debug, Default)]
-struct Cycles {
-    opened: u32,
+pub struct Cycles {
+    pub opened: u32,
     /// Distinct colours in the least colourful first frame seen.
     fewest_colours: usize,
     /// Blocks processed while an editor was open.
-    blocks_while_open: u64,
+    pub blocks_while_open: u64,
     /// The slowest open-to-drawn time.
     slowest_first_frame: Duration,
 }
@@ -117,7 +117,7 @@ fn colours(display: &X11Display, window: u32, width: u16, height: u16) -> usize 
 
 /// What a cycle waits for before it closes the editor.
 #[derive(Debug, Clone, Copy)]
-enum Wait {
+pub enum Wait {
     /// The editor's first frame, in its window (read back from the X server).
     FirstFrame,
     /// The editor's window, then this long. Under valgrind the editor draws (OpenGL is called)
@@ -126,7 +126,7 @@ enum Wait {
 }
 
 /// Opens and closes the editor `count` times while the storm runs.
-fn editor_cycles(
+pub fn editor_cycles(
     plugin: &mut Plugin,
     display: &X11Display,
     count: u32,

@@ -25,6 +25,7 @@ mod host;
 mod library_lifetime;
 mod midi_forwarding;
 mod plugin_info;
+mod rt_proof;
 mod state;
 mod state_log;
 mod storm;

@@ -24,8 +24,9 @@ use clack_extensions::state::{HostState, HostStateImpl, PluginState};
 use clack_extensions::thread_check::{HostThreadCheck, HostThreadCheckImpl};
 use clack_host::prelude::*;
 use clap_sys::audio_buffer::clap_audio_buffer;
+use clap_sys::events::{clap_input_events, clap_output_events};
 use clap_sys::ext::params::{clap_plugin_params, CLAP_EXT_PARAMS};
-use clap_sys::process::clap_process;
+use clap_sys::process::{clap_process, clap_process_status};
 
 use super::events::{Ev, InputList, OutputList};
 use super::{
@@ -499,6 +500,16 @@ pub struct Active {
 }
 
 impl Active {
+    /// The host's buffers, inputs filled with random samples, and their tables for `process_raw`
+    /// (valid while `self` is neither moved nor dropped).
+    pub fn random_input_channels(&mut self, seed: u64, mode: AudioMode) -> Channels {
+        let mut rng = traffic::Rng::new(seed);
+        for sample in self.audio.inputs.iter_mut().flatten().flatten() {
+            *sample = traffic::random_sample(&mut rng);
+        }
+        Channels::new(&mut self.audio, mode)
+    }
+
     /// On the calling thread (the audio thread): starts processing, runs `work`, stops
     /// processing.
     pub fn process_with<R>(&mut self, work: impl FnOnce(&mut AudioThread<'_>) -> R) -> R {
@@ -543,6 +554,51 @@ pub enum AudioMode {
     InPlace,
 }
 
+/// The CLAP buffer tables for [`AudioBuffers`]: each port's channel pointers, and a
+/// `clap_audio_buffer` per port pointing at them. Made once, they serve any number of calls
+/// while the buffers are neither resized nor moved.
+pub struct Channels {
+    // Each port's channel pointers; `inputs` and `outputs` point into these.
+    _input_ptrs: Vec<Vec<*mut f32>>,
+    _output_ptrs: Vec<Vec<*mut f32>>,
+    inputs: Vec<clap_audio_buffer>,
+    outputs: Vec<clap_audio_buffer>,
+}
+
+impl Channels {
+    /// The tables for `audio`, laid out as `mode` says.
+    pub fn new(audio: &mut AudioBuffers, mode: AudioMode) -> Channels {
+        let pointers = |ports: &mut Vec<Vec<Vec<f32>>>| -> Vec<Vec<*mut f32>> {
+            ports
+                .iter_mut()
+                .map(|port| port.iter_mut().map(|ch| ch.as_mut_ptr()).collect())
+                .collect()
+        };
+        let mut input_ptrs = pointers(&mut audio.inputs);
+        let mut output_ptrs = match mode {
+            AudioMode::OutOfPlace => pointers(&mut audio.outputs),
+            AudioMode::InPlace => input_ptrs.clone(),
+        };
+        let buffers = |ptrs: &mut Vec<Vec<*mut f32>>| -> Vec<clap_audio_buffer> {
+            ptrs.iter_mut()
+                .map(|channels| clap_audio_buffer {
+                    data32: channels.as_mut_ptr(),
+                    data64: std::ptr::null_mut(),
+                    channel_count: channels.len() as u32,
+                    latency: 0,
+                    constant_mask: 0,
+                })
+                .collect()
+        };
+        Channels {
+            inputs: buffers(&mut input_ptrs),
+            outputs: buffers(&mut output_ptrs),
+            _input_ptrs: input_ptrs,
+            _output_ptrs: output_ptrs,
+        }
+    }
+}
+
 /// What one `process` call returned.
 #[derive(Debug)]
 pub struct Returned {
@@ -575,77 +631,60 @@ impl AudioThread<'_> {
         mode: AudioMode,
         out_capacity: Option<usize>,
     ) -> Returned {
-        assert!((1..=self.max_frames).contains(&frames));
         let input = InputList::new(events);
-        let in_events = input.as_clap();
         let mut output = OutputList {
             events: Vec::with_capacity(events.len() + 64),
             refused: 0,
             capacity: out_capacity,
         };
-        let out_events = output.as_clap();
-
-        // Channel pointer tables for each port, then the CLAP buffers pointing at them.
-        let mut input_ptrs: Vec<Vec<*mut f32>> = self
-            .audio
-            .inputs
-            .iter_mut()
-            .map(|port| port.iter_mut().map(|ch| ch.as_mut_ptr()).collect())
-            .collect();
-        let mut output_ptrs: Vec<Vec<*mut f32>> = match mode {
-            AudioMode::OutOfPlace => self
-                .audio
-                .outputs
-                .iter_mut()
-                .map(|port| port.iter_mut().map(|ch| ch.as_mut_ptr()).collect())
-                .collect(),
-            AudioMode::InPlace => input_ptrs.clone(),
-        };
-        let buffers = |ptrs: &mut Vec<Vec<*mut f32>>| -> Vec<clap_audio_buffer> {
-            ptrs.iter_mut()
-                .map(|channels| clap_audio_buffer {
-                    data32: channels.as_mut_ptr(),
-                    data64: std::ptr::null_mut(),
-                    channel_count: channels.len() as u32,
-                    latency: 0,
-                    constant_mask: 0,
-                })
-                .collect()
-        };
-        let audio_inputs = buffers(&mut input_ptrs);
-        let mut audio_outputs = buffers(&mut output_ptrs);
-        let process = clap_process {
-            steady_time: *self.steady_time as i64,
-            frames_count: frames,
-            transport: std::ptr::null(),
-            audio_inputs: if audio_inputs.is_empty() {
-                std::ptr::null()
-            } else {
-                audio_inputs.as_ptr()
-            },
-            audio_outputs: if audio_outputs.is_empty() {
-                std::ptr::null_mut()
-            } else {
-                audio_outputs.as_mut_ptr()
-            },
-            audio_inputs_count: audio_inputs.len() as u32,
-            audio_outputs_count: audio_outputs.len() as u32,
-            in_events: &in_events,
-            out_events: &out_events,
-        };
-        let plugin = self.processor.plugin_handle().as_raw_ptr();
-        // SAFETY: the plugin is active and processing on this thread; every pointer in `process`
-        // points to buffers and lists that outlive the call, sized for `frames` samples.
-        let (status, allocations) = alloc_count::counting(|| unsafe {
-            (*plugin).process.expect("process")(plugin, &process)
+        let mut channels = Channels::new(self.audio, mode);
+        let (status, allocations) = alloc_count::counting(|| {
+            self.process_raw(frames, &input.as_clap(), &output.as_clap(), &mut channels)
         });
-        *self.steady_time += u64::from(frames);
-        drop(input);
         Returned {
             status,
             events: std::mem::take(&mut output.events),
             allocations,
         }
+    }
+
+    /// Processes one block with event lists and channel tables the caller made beforehand:
+    /// nothing here allocates, frees or makes a system call (what the real-time proof needs
+    /// of the host's side, `rt_proof.rs`).
+    pub fn process_raw(
+        &mut self,
+        frames: u32,
+        in_events: &clap_input_events,
+        out_events: &clap_output_events,
+        channels: &mut Channels,
+    ) -> clap_process_status {
+        assert!((1..=self.max_frames).contains(&frames));
+        let process = clap_process {
+            steady_time: *self.steady_time as i64,
+            frames_count: frames,
+            transport: std::ptr::null(),
+            audio_inputs: if channels.inputs.is_empty() {
+                std::ptr::null()
+            } else {
+                channels.inputs.as_ptr()
+            },
+            audio_outputs: if channels.outputs.is_empty() {
+                std::ptr::null_mut()
+            } else {
+                channels.outputs.as_mut_ptr()
+            },
+            audio_inputs_count: channels.inputs.len() as u32,
+            audio_outputs_count: channels.outputs.len() as u32,
+            in_events,
+            out_events,
+        };
+        let plugin = self.processor.plugin_handle().as_raw_ptr();
+        // SAFETY: the plugin is active and processing on this thread; every pointer in `process`
+        // points to lists and buffers that outlive the call (`channels` points into
+        // `self.audio`, sized for `max_frames` samples).
+        let status = unsafe { (*plugin).process.expect("process")(plugin, &process) };
+        *self.steady_time += u64::from(frames);
+        status
     }
 
     /// Fills the first `frames` samples of every input channel with random bit patterns
