@@ -228,6 +228,16 @@ impl EditorLink {
         }
     }
 
+    /// Runs `change` on the strategies' registrar side, for a listener of your own beside the
+    /// editor's (a tool, a test). A listener set here replaces the editor's tap on that strategy
+    /// until the editor next changes it (a close, a strategy move, a reopen).
+    pub fn with_registrar<R>(
+        &self,
+        change: impl FnOnce(&mut SwitchRegistrar<NoteBatch>) -> R,
+    ) -> R {
+        change(self.lock().registration.registrar_mut())
+    }
+
     /// Tap listeners made so far, and how many of them have been dropped (on this side).
     pub fn listener_counts(&self) -> (u64, u64) {
         self.tap.listener_counts()

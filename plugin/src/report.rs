@@ -16,6 +16,7 @@
 //! None of this allocates, frees, locks or makes a system call: the batch is allocated once, when
 //! the plugin is created, and [`Instant`] reads the clock through the vDSO.
 
+use std::panic::{self, AssertUnwindSafe};
 use std::time::Instant;
 
 use nice_plug::midi::{Channel, Key, NoteEvent};
@@ -36,6 +37,8 @@ pub struct Reporter {
     listening: bool,
     /// Nanoseconds the last delivery took.
     last_delivery_ns: u32,
+    /// Listeners that panicked while delivered to.
+    listener_panics: u64,
 }
 
 impl Reporter {
@@ -49,6 +52,7 @@ impl Reporter {
             next_block_start: 0,
             listening: false,
             last_delivery_ns: 0,
+            listener_panics: 0,
         }
     }
 
@@ -98,15 +102,34 @@ impl Reporter {
 
     /// Ends the block: delivers the batch through the active strategy if anyone listens, and
     /// remembers how long that took.
+    ///
+    /// A listener that panics (a bug on the editor's side) does not unwind into the host, where
+    /// the panic would abort the host's process at the plugin's `extern "C"` boundary: the
+    /// panic is caught here and counted ([`listener_panics`](Self::listener_panics)), the
+    /// strategy has retired the listener (it is never called again, and is dropped on the
+    /// registrar's side), and the next blocks run as if nobody listened until the editor
+    /// registers a new one. The panic itself breaks the real-time rules once (its payload is
+    /// allocated, and freed here); debug builds, whose allocation guard aborts on that
+    /// allocation, stop there instead.
     pub fn end_block(&mut self) {
         if !self.listening {
             return;
         }
         self.listening = false;
         let started = Instant::now();
-        self.caller.deliver(&self.batch);
+        // AssertUnwindSafe: on unwind every strategy retires the listener and leaves itself
+        // usable (rtcb's panics tests), and the batch is only read.
+        let delivered = panic::catch_unwind(AssertUnwindSafe(|| self.caller.deliver(&self.batch)));
+        if delivered.is_err() {
+            self.listener_panics += 1;
+        }
         let cost = started.elapsed().as_nanos();
         self.last_delivery_ns = u32::try_from(cost).unwrap_or(u32::MAX);
+    }
+
+    /// Listeners that panicked in [`end_block`](Self::end_block) since the reporter was made.
+    pub fn listener_panics(&self) -> u64 {
+        self.listener_panics
     }
 }
 
@@ -150,6 +173,7 @@ pub fn batch_note<S>(event: &NoteEvent<S>) -> Option<batch::NoteEvent> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::{Arc, Mutex};
 
     use nice_plug::midi::VoiceID;
@@ -281,6 +305,46 @@ mod tests {
             });
             registrar.clear(strategy).expect("clear is accepted");
             drop(log);
+        }
+    }
+
+    #[test]
+    fn a_panicking_listener_stays_inside_the_block_and_is_retired() {
+        for strategy in Strategy::ALL {
+            let (mut registrar, caller) = rtcb::switchable::<NoteBatch>();
+            let mut reporter = Reporter::new(caller);
+            reporter.activate(48_000.0);
+            let calls = Arc::new(AtomicU64::new(0));
+            let counted = Arc::clone(&calls);
+            registrar
+                .set(
+                    strategy,
+                    Listener::forever(move |_: &NoteBatch| {
+                        counted.fetch_add(1, Ordering::SeqCst);
+                        panic!("the editor's listener panics");
+                    }),
+                )
+                .expect("a fresh strategy accepts a listener");
+            // Not under the allocation guard: the panic allocates its payload.
+            for _ in 0..8 {
+                reporter.begin_block(strategy, 64, true);
+                reporter.end_block();
+            }
+            assert_eq!(calls.load(Ordering::SeqCst), 1, "{strategy}: retired");
+            assert_eq!(reporter.listener_panics(), 1, "{strategy}");
+            assert!(!block(&mut reporter, strategy, 64, 5), "{strategy}");
+
+            // The strategy takes the next listener and delivers to it, under the guard again.
+            registrar.collect();
+            let log = listen(&mut registrar, strategy);
+            for _ in 0..4 {
+                block(&mut reporter, strategy, 64, 5);
+            }
+            assert!(
+                !log.lock().unwrap().is_empty(),
+                "{strategy}: a new listener"
+            );
+            registrar.clear(strategy).expect("clear is accepted");
         }
     }
 

@@ -2,8 +2,9 @@
 //!
 //! Run: `RUSTFLAGS="--cfg loom" cargo test -p rtcb --release --test loom`
 //!
-//! Each model runs a registrar thread (two where the strategy allows) against the audio thread
-//! and checks: no data race on any slot (loom tracks every cell access), every listener dropped
+//! Each model runs a registrar thread (two where the strategy allows) against the audio thread,
+//! with up to three changes in flight from one registrar (set, set, clear) or four from two
+//! (each sets then clears), and checks: no data race on any slot (loom tracks every cell access), every listener dropped
 //! exactly once and never on the audio thread, a stopped listener never called again, the newest
 //! accepted change is the one in force after one more audio block, a change seen applied has
 //! handed back the listener it replaced, and no leak (loom checks that every `Arc` is freed).
@@ -223,6 +224,41 @@ where
     );
 }
 
+/// Three changes in flight: set, set, clear in a row while the audio thread runs; after one more
+/// block the newest accepted change is in force (a listener called, or nobody).
+fn changes_in_flight<R, C>(new: fn() -> (R, C))
+where
+    R: Register<u8> + Send + 'static,
+    C: Call<u8> + Send + 'static,
+{
+    one_registrar_races_audio(
+        new,
+        |registrar, probe| {
+            let (a, first) = probe.listener(None);
+            note(registrar.set(first)).expect("a first set is accepted");
+            let mut newest = Some(a);
+            let (b, second) = probe.listener(None);
+            if note(registrar.set(second)).is_some() {
+                newest = Some(b);
+            }
+            if note(registrar.clear()).is_some() {
+                newest = None;
+            }
+            newest
+        },
+        |caller, probe, newest| {
+            assert_eq!(
+                block(caller),
+                newest.is_some(),
+                "the newest change in force"
+            );
+            if newest.is_some() {
+                assert_eq!(probe.last_called(), newest);
+            }
+        },
+    );
+}
+
 /// A listener stops itself on its first call: never called again, dropped off the audio thread.
 fn listener_stops_itself<R, C>(new: fn() -> (R, C))
 where
@@ -302,8 +338,52 @@ where
     });
 }
 
+/// Two registrars each set then clear, four changes in flight at most; after one more block the
+/// change with the newest accepted ticket is in force.
+fn two_registrars_change_twice<R, C>(new: fn() -> (R, C))
+where
+    R: Register<u8> + Clone + Send + 'static,
+    C: Call<u8> + Send + 'static,
+{
+    check_with_coverage(move |covered| {
+        let probe = Arc::new(Probe::default());
+        let (registrar, mut caller) = new();
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let mut registrar = registrar.clone();
+                let probe = probe.clone();
+                thread::spawn(move || {
+                    let (id, listener) = probe.listener(None);
+                    let set = note(registrar.set(listener)).map(|ticket| (ticket, Some(id)));
+                    let clear = note(registrar.clear()).map(|ticket| (ticket, None));
+                    [set, clear]
+                })
+            })
+            .collect();
+        concurrent_blocks(&mut caller, 2, covered);
+        let accepted: Vec<_> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .flatten()
+            .collect();
+        let newest = accepted.iter().max().expect("one set is always accepted").1;
+        assert_eq!(
+            block(&mut caller),
+            newest.is_some(),
+            "the newest change in force"
+        );
+        if newest.is_some() {
+            assert_eq!(probe.last_called(), newest);
+        }
+        settle(&probe, registrar, caller);
+    });
+}
+
 macro_rules! models {
     ($module:ident, many_registrars: $many:tt) => {
+        models!($module, many_registrars: $many, two_changes_each: $many);
+    };
+    ($module:ident, many_registrars: $many:tt, two_changes_each: $twice:tt) => {
         mod $module {
             #[test]
             fn set_then_clear() {
@@ -313,6 +393,11 @@ macro_rules! models {
             #[test]
             fn set_then_set() {
                 super::set_then_set(rtcb::$module::new);
+            }
+
+            #[test]
+            fn changes_in_flight() {
+                super::changes_in_flight(rtcb::$module::new);
             }
 
             #[test]
@@ -326,6 +411,7 @@ macro_rules! models {
             }
 
             models!(@many $module $many);
+            models!(@twice $module $twice);
         }
     };
     (@many $module:ident true) => {
@@ -335,9 +421,20 @@ macro_rules! models {
         }
     };
     (@many $module:ident false) => {};
+    (@twice $module:ident true) => {
+        #[test]
+        fn two_registrars_change_twice() {
+            super::two_registrars_change_twice(rtcb::$module::new);
+        }
+    };
+    (@twice $module:ident false) => {};
 }
 
-models!(spin_lock, many_registrars: true);
+// SpinLock's registrars wait for each other: one that finds the lock taken yields and tries
+// again, and with two registrars making two changes each, loom's executions run past its bound
+// on one execution's length (1,000 branches; at 100,000 the model had not finished after two
+// minutes). Its two registrars make one change each (`two_registrars`).
+models!(spin_lock, many_registrars: true, two_changes_each: false);
 models!(spsc_queue, many_registrars: false);
 models!(trap, many_registrars: true);
 models!(overwrite_ring, many_registrars: false);

@@ -23,6 +23,7 @@ mod editor_window;
 mod formats;
 mod host;
 mod library_lifetime;
+mod listener_panic;
 mod midi_forwarding;
 mod plugin_info;
 mod rt_proof;
