@@ -1,7 +1,9 @@
-//! Bad input, clear outcome: saved states the plugin can only partly read, and host behaviour the
-//! CLAP specification allows but hosts rarely show (blocks of one sample and of the maximum,
-//! sample rates from 22,050 to 192,000 Hz, `process` from a different thread every block,
-//! activation cycles). The debug build runs `process()` under nice-plug's allocation guard: an
+//! Bad input, clear outcome: saved states the plugin can only partly read, values and events a
+//! host should not send (parameter values out of range or not finite, events past the block's
+//! end, a block of 0 samples), and host behaviour the CLAP specification allows but hosts
+//! rarely show (every block size from 1 to 8192 and 2^20, sample rates from 8 to 384 kHz,
+//! `process` from a different thread every block, activation cycles). The README's "Bad input"
+//! table lists each case with its outcome. The debug build runs `process()` under nice-plug's allocation guard: an
 //! allocation or a free there aborts the test.
 //!
 //! States that are not JSON at all (truncated, garbled, damaged) are covered by `state.rs`: they
@@ -159,10 +161,11 @@ fn blocks_of_one_sample_and_of_the_maximum() {
 }
 
 #[test]
-fn every_sample_rate_from_22050_to_192000() {
+fn every_sample_rate_from_8000_to_384000() {
     let _alone = alone();
-    const RATES: [u64; 8] = [
-        22_050, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000,
+    const RATES: [u64; 13] = [
+        8_000, 11_025, 16_000, 22_050, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000,
+        352_800, 384_000,
     ];
     for sample_rate in RATES {
         let mut plugin = Plugin::new();
@@ -293,4 +296,140 @@ fn activation_cycles_leave_nothing_behind() {
         "the heap grew by {heap_growth} bytes over {CYCLES} activations"
     );
     plugin.assert_still_forwards(77);
+}
+
+/// A note on at `time`, channel 1, key 60.
+fn note_at(time: u32) -> Ev {
+    Ev::Note {
+        time,
+        kind: NoteKind::On,
+        port: 0,
+        channel: 1,
+        key: 60,
+        note_id: -1,
+        velocity: 0.5,
+    }
+}
+
+#[test]
+fn parameter_values_out_of_range_end_in_range() {
+    let _alone = alone();
+    let mut plugin = Plugin::new();
+    let params = plugin.params();
+    let mut active = plugin.activate(48_000.0, 64);
+    for param in &params {
+        let (min, max) = (param.min, param.max);
+        // Each value a host may send by mistake, and where nice-plug's wrapper puts it: finite
+        // values are clamped to the range; NaN and the infinities are ignored (`None`: the value
+        // stays what it was).
+        // (The non-finite values follow the minimum, so "ignored" and "the maximum" differ.)
+        let cases = [
+            (max + 1.0, Some(max)),
+            (min - 1.0, Some(min)),
+            (f64::NAN, None),
+            (f64::INFINITY, None),
+            (f64::NEG_INFINITY, None),
+            (1e300, Some(max)),
+            (-1e300, Some(min)),
+        ];
+        for (sent, clamped) in cases {
+            let demo = demo_id(&params);
+            // The demo is switched off at the block's start, before the value under test.
+            let before = if param.id == demo {
+                0.0
+            } else {
+                plugin.value(param.id)
+            };
+            let expected = clamped.unwrap_or(before);
+            let out = plugin.run(&mut active, |audio| {
+                // A value that switches the demo on is this block's to show.
+                let events = [
+                    Ev::param(0, demo, 0.0),
+                    Ev::param(0, param.id, sent),
+                    note_at(1),
+                ];
+                audio.process(64, &events)
+            });
+            let now = plugin.value(param.id);
+            assert_eq!(now, expected, "{} <- {sent}", param.name);
+            // The played note comes out (beside the demo's, when a value switched it on, and
+            // the note off that ends the demo's note when the next block switches it off).
+            assert!(
+                out.events.contains(&note_at(1)),
+                "{} <- {sent}: {:?}",
+                param.name,
+                out.events
+            );
+        }
+    }
+    plugin.deactivate(active);
+    plugin.assert_still_forwards(3);
+}
+
+/// The demo switch's id, among `params`.
+fn demo_id(params: &[crate::host::clap::ParamDesc]) -> u32 {
+    params
+        .iter()
+        .find(|p| p.name == "Demo pattern")
+        .expect("a demo switch")
+        .id
+}
+
+#[test]
+fn events_past_the_block_come_out_on_its_last_sample() {
+    let _alone = alone();
+    let mut plugin = Plugin::new();
+    let mut active = plugin.activate(48_000.0, 64);
+    plugin.run(&mut active, |audio| {
+        for time in [63, 64, 65, 1_000, u32::MAX] {
+            let out = audio.process(64, &[note_at(time)]);
+            assert_eq!(out.events, vec![note_at(time.min(63))], "a note at {time}");
+        }
+    });
+    plugin.deactivate(active);
+}
+
+#[test]
+fn a_block_of_zero_samples_is_answered_and_the_next_one_runs() {
+    let _alone = alone();
+    let mut plugin = Plugin::new();
+    let mut active = plugin.activate(48_000.0, 64);
+    plugin.run(&mut active, |audio| {
+        let empty = audio.process(0, &[]);
+        assert_eq!(empty.status, CLAP_PROCESS_CONTINUE_IF_NOT_QUIET);
+        assert!(empty.events.is_empty());
+        // nice-plug's CLAP wrapper does not call the plugin for a block without samples, and the
+        // block's events go with it (the README's known limits).
+        let dropped = audio.process(0, &[note_at(0)]);
+        assert_eq!(dropped.status, CLAP_PROCESS_CONTINUE_IF_NOT_QUIET);
+        assert!(dropped.events.is_empty());
+        let next = audio.process(64, &[note_at(5)]);
+        assert_eq!(
+            next.events,
+            vec![note_at(5)],
+            "the next block, and only its note"
+        );
+    });
+    plugin.deactivate(active);
+}
+
+#[test]
+fn every_block_size_from_1_to_8192() {
+    let _alone = alone();
+    let mut plugin = Plugin::new();
+    // Every power of two and its neighbours, and odd sizes between, in a shuffled order.
+    let mut sizes: Vec<u32> = (0..=13)
+        .flat_map(|bit| {
+            let n = 1u32 << bit;
+            [n - 1, n, n + 1]
+        })
+        .filter(|n| (1..=8192).contains(n))
+        .chain([3, 7, 100, 441, 480, 1000, 1023, 4410, 8191])
+        .collect();
+    let mut rng = Rng::new(8192);
+    for i in (1..sizes.len()).rev() {
+        sizes.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    let checked = blocks_of(&mut plugin, 8192, &sizes, 3);
+    assert!(checked > 0);
 }
