@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The editor in a real window. Runs the standalone (dummy audio backend, demo pattern switched on
-# through the host by RTCB_DEMO=1) under Xvfb, takes two screenshots a second apart, and fails if
-# no window of the editor's size exists, if the editor is blank (too few distinct colours), if
-# nothing moves between the screenshots, or if the standalone died. Before the screenshots it
-# clicks through the five strategy cards (xdotool), so the editor has switched strategies live
-# and the screenshot shows all five in the counters and the cost plot.
+# through the host by the standalone's `--demo`) under Xvfb, takes two screenshots a second
+# apart, and fails if no window of the editor's size exists, if the editor is blank (too few
+# distinct colours), if nothing moves between the screenshots, or if the standalone died. Before
+# the screenshots it clicks through the five strategy cards (xdotool), so the editor has
+# switched strategies live and the screenshot shows all five in the counters and the cost plot.
 #
 # Usage: gui/tests/window_check.sh [editor.png]
 #   Writes the editor's screenshot to the path given (default: $CARGO_TARGET_DIR/window-check/
@@ -31,7 +31,7 @@ fail() {
 # Runs inside the X server started by xvfb-run (see the bottom of this file).
 inside() {
   local bin=$1 out_dir=$2 screenshot=$3
-  RTCB_DEMO=1 "$bin" --backend dummy >"$out_dir/standalone.log" 2>&1 &
+  "$bin" --backend dummy --demo >"$out_dir/standalone.log" 2>&1 &
   local pid=$!
   # shellcheck disable=SC2064 # expand $pid now
   trap "kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true" EXIT
