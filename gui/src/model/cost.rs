@@ -1,5 +1,6 @@
-//! What delivery costs the audio thread: per-strategy statistics over the last second of audio
-//! time ([`CostWindow`]) and a short history for the plot ([`CostHistory`]).
+//! What delivery costs the audio thread: per-strategy statistics over its last
+//! [`WINDOW_BLOCKS`] deliveries ([`CostWindow`]) and a short history for the plot
+//! ([`CostHistory`]).
 //!
 //! Samples come from [`NoteBatch::previous_delivery_ns`](crate::batch::NoteBatch): the plugin
 //! times each `deliver` call and reports it with the next batch. Time is audio time (the block's
@@ -8,8 +9,13 @@
 use rtcb::{PerStrategy, Strategy};
 use std::collections::VecDeque;
 
-/// The span the statistics cover, in seconds of audio time.
-pub const WINDOW_SECONDS: f64 = 1.0;
+/// The deliveries the statistics cover, per strategy: a count, not a time span, so the p99 has
+/// enough blocks to differ from the maximum at any block rate (about 11 s of audio at 512
+/// samples and 48 kHz, 94 blocks a second; a one-second window held only those 94, and its p99
+/// was always its maximum).
+pub const WINDOW_BLOCKS: usize = 1_000;
+/// The fewest deliveries a p99 is shown for: with 200, it leaves out the two largest.
+pub const P99_MIN_BLOCKS: usize = 200;
 /// The span the plot shows, in seconds of audio time.
 pub const PLOT_SECONDS: f64 = 4.0;
 /// The plot's resolution: one bar per this many seconds of audio time.
@@ -20,16 +26,16 @@ pub const BUCKET_SECONDS: f64 = 0.04;
 pub struct CostStats {
     /// Median, in nanoseconds.
     pub p50_ns: u32,
-    /// 99th percentile (nearest rank), in nanoseconds.
-    pub p99_ns: u32,
+    /// 99th percentile (nearest rank), in nanoseconds; `None` while the window holds fewer than
+    /// [`P99_MIN_BLOCKS`].
+    pub p99_ns: Option<u32>,
     /// Largest, in nanoseconds.
     pub max_ns: u32,
     /// How many blocks the window holds.
     pub blocks: usize,
 }
 
-/// The delivery costs of the last [`WINDOW_SECONDS`] of audio time in which a strategy
-/// delivered.
+/// The costs of a strategy's last [`WINDOW_BLOCKS`] deliveries.
 #[derive(Debug, Clone, Default)]
 pub struct CostWindow {
     /// (audio seconds, nanoseconds), oldest first.
@@ -43,14 +49,10 @@ impl CostWindow {
         if self.samples.back().is_some_and(|&(last, _)| seconds < last) {
             self.samples.clear();
         }
-        self.samples.push_back((seconds, ns));
-        while self
-            .samples
-            .front()
-            .is_some_and(|&(first, _)| first < seconds - WINDOW_SECONDS)
-        {
+        if self.samples.len() == WINDOW_BLOCKS {
             self.samples.pop_front();
         }
+        self.samples.push_back((seconds, ns));
     }
 
     /// p50, p99 and max of the window, or `None` when it is empty.
@@ -65,7 +67,7 @@ impl CostWindow {
         let max_ns = *sorted.last()?;
         Some(CostStats {
             p50_ns: rank(50),
-            p99_ns: rank(99),
+            p99_ns: (sorted.len() >= P99_MIN_BLOCKS).then(|| rank(99)),
             max_ns,
             blocks: sorted.len(),
         })
@@ -153,7 +155,7 @@ impl CostTracker {
         self.history.add(seconds, ns, strategy);
     }
 
-    /// `strategy`'s statistics over the last second in which it delivered.
+    /// `strategy`'s statistics over its last [`WINDOW_BLOCKS`] deliveries.
     pub fn stats(&self, strategy: Strategy) -> Option<CostStats> {
         self.windows[strategy].stats()
     }
@@ -180,25 +182,59 @@ mod tests {
     fn percentiles_use_the_nearest_rank() {
         let mut window = CostWindow::default();
         assert_eq!(window.stats(), None);
-        // 100 blocks over 0.99 s costing 1..=100 ns, in a shuffled order.
-        for n in 0..100u32 {
-            window.add(f64::from(n) * 0.01, (n * 37) % 100 + 1);
+        // 1,000 blocks costing 1..=1000 ns, in a shuffled order.
+        for n in 0..1000u32 {
+            window.add(f64::from(n) * 0.01, (n * 37) % 1000 + 1);
         }
         let stats = window.stats().unwrap();
-        assert_eq!(stats.blocks, 100);
-        assert_eq!(stats.p50_ns, 50);
-        assert_eq!(stats.p99_ns, 99);
-        assert_eq!(stats.max_ns, 100);
+        assert_eq!(stats.blocks, 1000);
+        assert_eq!(stats.p50_ns, 500);
+        assert_eq!(stats.p99_ns, Some(990));
+        assert_eq!(stats.max_ns, 1000);
     }
 
     #[test]
-    fn the_window_keeps_one_second_and_restarts_when_time_goes_back() {
+    fn the_p99_is_not_the_maximum_once_the_window_holds_enough_blocks() {
+        // A second of 512-sample blocks at 48 kHz, each 1 µs but one 50 µs spike.
+        let block_seconds = 512.0 / 48_000.0;
+        let mut window = CostWindow::default();
+        let mut n = 0;
+        let mut add = |window: &mut CostWindow, ns| {
+            window.add(f64::from(n) * block_seconds, ns);
+            n += 1;
+        };
+        add(&mut window, 50_000);
+        for _ in 1..94 {
+            add(&mut window, 1_000);
+        }
+        let stats = window.stats().unwrap();
+        assert_eq!(stats.p99_ns, None, "94 blocks are too few for a p99");
+        assert_eq!(stats.max_ns, 50_000);
+        while window.stats().unwrap().blocks < P99_MIN_BLOCKS {
+            add(&mut window, 1_000);
+        }
+        let stats = window.stats().unwrap();
+        assert_eq!(
+            stats.p99_ns,
+            Some(1_000),
+            "the spike is the maximum, not the p99"
+        );
+        assert_eq!(stats.max_ns, 50_000);
+    }
+
+    #[test]
+    fn the_window_keeps_the_last_blocks_and_restarts_when_time_goes_back() {
         let mut window = CostWindow::default();
         window.add(0.0, 1_000_000);
-        window.add(0.5, 10);
-        window.add(1.2, 20);
+        for n in 1..=WINDOW_BLOCKS {
+            window.add(n as f64 * 0.01, 20);
+        }
         let stats = window.stats().unwrap();
-        assert_eq!((stats.blocks, stats.max_ns), (2, 20));
+        assert_eq!(
+            (stats.blocks, stats.max_ns),
+            (WINDOW_BLOCKS, 20),
+            "the oldest left"
+        );
         window.add(0.1, 5);
         let stats = window.stats().unwrap();
         assert_eq!((stats.blocks, stats.max_ns), (1, 5));

@@ -7,8 +7,8 @@ mod held;
 mod log;
 
 pub use cost::{
-    CostBucket, CostHistory, CostStats, CostTracker, CostWindow, BUCKET_SECONDS, PLOT_SECONDS,
-    WINDOW_SECONDS,
+    CostBucket, CostHistory, CostStats, CostTracker, CostWindow, BUCKET_SECONDS, P99_MIN_BLOCKS,
+    PLOT_SECONDS, WINDOW_BLOCKS,
 };
 pub use counters::DeliveryCounters;
 pub use held::HeldNotes;

@@ -1,9 +1,9 @@
 //! The cost view: what delivering a batch costs the audio thread per block — p50, p99 and max
-//! over the last second each strategy delivered — and a live plot of the last seconds, one bar
-//! per slice coloured by strategy.
+//! over each strategy's last deliveries ([`WINDOW_BLOCKS`]) — and a live plot of the last
+//! seconds, one bar per slice coloured by strategy.
 
 use super::theme::{format_ns, strategy_color, LINE, SURFACE, TEXT_DIM};
-use crate::model::{CostTracker, BUCKET_SECONDS, PLOT_SECONDS};
+use crate::model::{CostTracker, BUCKET_SECONDS, P99_MIN_BLOCKS, PLOT_SECONDS, WINDOW_BLOCKS};
 use egui::{pos2, vec2, Align2, FontId, Grid, Rect, RichText, Sense, Stroke, StrokeKind, Ui};
 use rtcb::Strategy;
 
@@ -27,13 +27,26 @@ pub fn table(ui: &mut Ui, active: Strategy, cost: &CostTracker) {
                 });
                 match cost.stats(strategy) {
                     Some(stats) => {
-                        for ns in [stats.p50_ns, stats.p99_ns, stats.max_ns] {
+                        for ns in [Some(stats.p50_ns), stats.p99_ns, Some(stats.max_ns)] {
+                            let Some(ns) = ns else {
+                                ui.label(RichText::new("—").color(TEXT_DIM)).on_hover_text(
+                                    format!(
+                                        "A p99 needs {P99_MIN_BLOCKS} deliveries; {} so far.",
+                                        stats.blocks
+                                    ),
+                                );
+                                continue;
+                            };
                             let text = RichText::new(format_ns(u64::from(ns))).monospace();
                             ui.label(if strategy == active {
                                 text.strong()
                             } else {
                                 text
-                            });
+                            })
+                            .on_hover_text(format!(
+                                "Over the last {} deliveries (at most {WINDOW_BLOCKS}).",
+                                stats.blocks
+                            ));
                         }
                     }
                     None => {
