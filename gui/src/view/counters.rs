@@ -20,16 +20,22 @@ pub fn show(
         .num_columns(7)
         .spacing([14.0, 4.0])
         .show(ui, |ui| {
-            for title in [
-                "Strategy",
-                "Listener",
-                "Batches",
-                "Notes",
-                "Did not fit",
-                "Refused",
-                "Applied in",
+            for (title, hover) in [
+                ("Strategy", "How process() hands each block's notes to the editor"),
+                ("Listener", "Where the editor's listener stands on this strategy"),
+                ("Batches", "Blocks the editor received (one batch per block)"),
+                ("Notes", "Notes the editor received"),
+                ("Did not fit", "Notes counted but not shown: hover a number for where"),
+                ("Refused", "Changes of listener this strategy refused"),
+                (
+                    "Applied in",
+                    "From a change being accepted to the editor seeing it applied, measured by \
+                     the editor once per frame: mostly its frame time (16-66 ms), not the \
+                     hand-over, which takes one audio block at most",
+                ),
             ] {
-                ui.label(RichText::new(title).small().strong().color(TEXT_DIM));
+                ui.label(RichText::new(title).small().strong().color(TEXT_DIM))
+                    .on_hover_text(hover);
             }
             ui.end_row();
             for (strategy, report) in reports.iter() {
