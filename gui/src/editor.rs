@@ -187,14 +187,19 @@ impl EditorCore {
             ui.label(RichText::new(status).strong().color(colour));
             ui.label(format!("on {active}"));
             ui.label(
-                RichText::new(format!("applied ticket #{}", report.applied_ticket))
+                RichText::new(format!("{} changes applied", report.applied_ticket))
                     .small()
                     .color(theme::TEXT_DIM),
-            );
+            )
+            .on_hover_text(format!(
+                "The audio thread has applied {} changes of listener on {active} (each set or \
+                 clear is one; rtcb calls it a ticket)",
+                report.applied_ticket
+            ));
             let (made, dropped) = self.link.listener_counts();
             ui.label(
                 RichText::new(format!(
-                    "· {} blocks unheard · tap listeners alive: {}",
+                    "· {} blocks missed · {} listeners",
                     self.model.blocks_unheard,
                     made - dropped
                 ))
@@ -202,7 +207,11 @@ impl EditorCore {
                 .color(theme::TEXT_DIM),
             )
             .on_hover_text(
-                "Blocks that went by between two batches the editor received (e.g. while the listener moved to another strategy), and tap listeners made minus those dropped (always on this side, never on the audio thread)",
+                "Blocks missed: audio blocks that went by between two batches the editor \
+                 received, e.g. while its listener moved to another strategy.\n\
+                 Listeners: those the editor made and has not dropped yet: one while it \
+                 listens, two for a moment while it moves. They are always dropped here, never \
+                 on the audio thread.",
             );
         });
         change
