@@ -197,11 +197,17 @@ impl EditorCore {
                 report.applied_ticket
             ));
             let (made, dropped) = self.link.listener_counts();
+            let listeners = made - dropped;
+            let plural = |n: u64, one: &'static str, many: &'static str| match n {
+                1 => one,
+                _ => many,
+            };
             ui.label(
                 RichText::new(format!(
-                    "· {} blocks missed · {} listeners",
+                    "· {} {} missed · {listeners} {}",
                     self.model.blocks_unheard,
-                    made - dropped
+                    plural(self.model.blocks_unheard, "block", "blocks"),
+                    plural(listeners, "listener", "listeners"),
                 ))
                 .small()
                 .color(theme::TEXT_DIM),
