@@ -64,6 +64,8 @@ pub struct EditorCore {
     /// The link session this model belongs to.
     session: u64,
     demo_at_first_open: bool,
+    /// Where the keyboard was drawn in the last frame.
+    keyboard_rect: Option<egui::Rect>,
 }
 
 impl EditorCore {
@@ -75,6 +77,7 @@ impl EditorCore {
             model: EditorModel::default(),
             session: 0,
             demo_at_first_open: false,
+            keyboard_rect: None,
         }
     }
 
@@ -87,6 +90,12 @@ impl EditorCore {
     /// What the editor has learned since it opened.
     pub fn model(&self) -> &EditorModel {
         &self.model
+    }
+
+    /// Where the keyboard was drawn in the last frame (to find a key with
+    /// [`keyboard::key_rect`], as a test clicking it does).
+    pub fn keyboard_rect(&self) -> Option<egui::Rect> {
+        self.keyboard_rect
     }
 
     /// The link this editor draws from.
@@ -138,7 +147,9 @@ impl EditorCore {
         Panel::top("rtcb-keyboard").show(ui, |ui| {
             ui.add_space(6.0);
             let lit = theme::strategy_color(self.model.last_strategy().unwrap_or(active));
-            keyboard::show(ui, &self.model.held, lit, 58.0);
+            let keys = keyboard::show(ui, &self.model.held, lit, 58.0);
+            self.link.hold_key(keys.pressed);
+            self.keyboard_rect = Some(keys.rect);
             ui.add_space(6.0);
         });
         Panel::right("rtcb-log")

@@ -5,8 +5,9 @@
 //! parameter change through the host), and shows what each strategy costs the audio thread.
 //!
 //! ## Real-time guarantees
-//! The only editor code on the audio thread is the [`tap`] listener. It never allocates, frees,
-//! blocks or makes a system call: it copies each [`NoteBatch`](batch::NoteBatch) into a ring
+//! The editor's code on the audio thread is the [`tap`] listener, and [`keys::KeyReceiver`]'s
+//! wait-free pop of the keys played on the editor's keyboard. Neither allocates, frees, blocks
+//! or makes a system call. The tap copies each [`NoteBatch`](batch::NoteBatch) into a ring
 //! allocated once per plugin instance ([`tap::RING_RECORDS`] records) and raises a repaint
 //! flag. A full ring is counted and shown, never waited on. Listeners are created and dropped
 //! on the editor's side only.
@@ -31,6 +32,7 @@
 
 pub mod batch;
 pub mod editor;
+pub mod keys;
 pub mod link;
 pub mod model;
 pub mod tap;

@@ -7,12 +7,15 @@
 //!   and none on the others, retries refused sets, and drops listeners the strategies hand back
 //!   (on the thread that calls the link, never the audio thread);
 //! - the ring the tap listeners copy batches into, allocated once here;
-//! - the repaint flag they raise, which nice-plug-egui polls.
+//! - the repaint flag they raise, which nice-plug-egui polls;
+//! - the sending end of the keys played on the editor's keyboard ([`crate::keys`]); the plugin
+//!   takes the receiving end once, for `process()`.
 //!
 //! Every method is for non-real-time threads (the host's main thread, the editor's window
 //! thread); they take a mutex the audio thread never touches.
 
 use crate::batch::{NoteBatch, NoteEvent, BATCH_CAPACITY};
+use crate::keys::{key_channel, KeyReceiver, KeySender};
 use crate::model::EditorModel;
 use crate::tap::{TapLosses, TapRecord, TapShared};
 use nice_plug_core::editor::dpi::LogicalSize;
@@ -54,6 +57,7 @@ struct Inner {
     baseline: PerStrategy<Baseline>,
     /// Scratch space for one batch's events while draining.
     events: Vec<NoteEvent>,
+    keys: KeySender,
 }
 
 /// The editor's end of the connection to the audio thread; one per plugin instance, shared by
@@ -65,6 +69,8 @@ pub struct EditorLink {
     /// Counts opens, so an editor can tell a new session from the one it drew last.
     session: AtomicU64,
     inner: Mutex<Inner>,
+    /// The keyboard's receiving end, until the plugin takes it.
+    key_receiver: Mutex<Option<KeyReceiver>>,
 }
 
 impl EditorLink {
@@ -73,6 +79,7 @@ impl EditorLink {
         let repaint = RepaintNotifier::new();
         let (tap, records) = TapShared::new(repaint.clone());
         let make_tap = Arc::clone(&tap);
+        let (keys, key_receiver) = key_channel();
         let (width, height) = DEFAULT_SIZE;
         Self {
             tap,
@@ -85,8 +92,33 @@ impl EditorLink {
                 open: false,
                 baseline: Default::default(),
                 events: Vec::with_capacity(BATCH_CAPACITY),
+                keys,
             }),
+            key_receiver: Mutex::new(Some(key_receiver)),
         }
+    }
+
+    /// The receiving end of the keys played on the editor's keyboard, for `process()`; `Some`
+    /// the first time only.
+    pub fn take_key_receiver(&self) -> Option<KeyReceiver> {
+        self.key_receiver
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
+    /// The key the editor's pointer holds down now, once per frame (see
+    /// [`KeySender::hold`]); ignored while the editor is closed.
+    pub fn hold_key(&self, key: Option<u8>) {
+        let mut inner = self.lock();
+        if inner.open {
+            inner.keys.hold(key);
+        }
+    }
+
+    /// Key events the keyboard's ring could not take (the plugin was not processing).
+    pub fn keys_dropped(&self) -> u64 {
+        self.lock().keys.dropped()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -137,6 +169,8 @@ impl EditorLink {
             return;
         }
         inner.open = false;
+        // A key held while the editor goes away is released, not left sounding.
+        inner.keys.hold(None);
         self.tap.set_open(false);
         inner.registration.listen_on(None);
     }
@@ -269,6 +303,24 @@ mod tests {
         link.open(Strategy::Mailbox);
         assert_eq!(link.session(), 2);
         assert!(caller.poll_listening());
+    }
+
+    #[test]
+    fn keys_held_reach_the_receiver_and_a_close_releases_them() {
+        use crate::keys::KeyEvent;
+        let (registrar, _caller) = rtcb::switchable::<NoteBatch>();
+        let link = EditorLink::new(registrar);
+        let mut keys = link.take_key_receiver().expect("the first take");
+        assert!(link.take_key_receiver().is_none(), "taken once");
+        link.hold_key(Some(60));
+        assert_eq!(keys.pop(), None, "ignored while closed");
+        link.open(Strategy::Mailbox);
+        link.hold_key(Some(60));
+        assert!(matches!(keys.pop(), Some(KeyEvent::On { note: 60, .. })));
+        link.close();
+        assert_eq!(keys.pop(), Some(KeyEvent::Off { note: 60 }));
+        assert_eq!(keys.pop(), None);
+        assert_eq!(link.keys_dropped(), 0);
     }
 
     #[test]

@@ -27,9 +27,11 @@ use std::marker::PhantomData;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
 use rtcb::Strategy;
 use rtcb_gui::batch::NoteBatch;
+use rtcb_gui::keys::{KeyEvent, KeyReceiver};
 use rtcb_gui::{EditorLink, RtcbEditor};
 
 pub mod demo;
@@ -86,6 +88,8 @@ pub struct Rtcb<M: FormatMidi = ClapMidi> {
     link: Arc<EditorLink>,
     /// The demo pattern's generator.
     arpeggio: Arpeggio,
+    /// Keys played on the editor's keyboard, sent on as notes at the start of each block.
+    keys: KeyReceiver,
     format: PhantomData<M>,
 }
 
@@ -95,12 +99,15 @@ impl<M: FormatMidi> Default for Rtcb<M> {
         resident::stay_loaded();
         // All five strategies are allocated here, once; the audio thread only uses them.
         let (registrar, caller) = rtcb::switchable::<NoteBatch>();
+        let link = Arc::new(EditorLink::new(registrar));
+        let keys = link.take_key_receiver().expect("a new link's key receiver");
         Self {
             params: Arc::new(RtcbParams::default()),
             reporter: Reporter::new(caller),
-            link: Arc::new(EditorLink::new(registrar)),
+            link,
             // The real sample rate comes with `activate()`, before any processing.
             arpeggio: Arpeggio::new(0.0),
+            keys,
             format: PhantomData,
         }
     }
@@ -172,6 +179,8 @@ impl<M: FormatMidi> Plugin for Rtcb<M> {
     ) -> bool {
         self.arpeggio.activate(buffer_config.sample_rate);
         self.reporter.activate(buffer_config.sample_rate);
+        // Keys played while the plugin was inactive are stale now.
+        self.keys.discard();
         true
     }
 
@@ -202,6 +211,11 @@ impl<M: FormatMidi> Plugin for Rtcb<M> {
             enabled: self.params.demo.value(),
             rate: self.params.demo_rate.value(),
         };
+        // Keys played on the editor's keyboard since the last block go first, on its first
+        // sample (at most `KEY_QUEUE` of them: the ring holds no more).
+        while let Some(key) = self.keys.pop() {
+            forward(&mut self.reporter, context, key_note(key));
+        }
         let mut demo_notes = self.arpeggio.block(block_len, demo).peekable();
         // Both sources are in time order; merging keeps the output in time order too (at the
         // same sample, played notes go first).
@@ -243,6 +257,27 @@ pub fn flush_subnormals(channels: &mut [&mut [f32]]) {
 const SIGN_BIT: u32 = 0x8000_0000;
 
 /// Reports `event` if anyone listens and sends it on to the host, at its own sample offset.
+/// A key played on the editor's keyboard as a note at the block's first sample, on the first
+/// MIDI channel.
+fn key_note<S>(key: KeyEvent) -> NoteEvent<S> {
+    match key {
+        KeyEvent::On { note, velocity } => NoteEvent::NoteOn {
+            timing: 0,
+            voice_id: VoiceID::Wildcard,
+            channel: Channel::Number(0),
+            key: Key::Number(note),
+            velocity,
+        },
+        KeyEvent::Off { note } => NoteEvent::NoteOff {
+            timing: 0,
+            voice_id: VoiceID::Wildcard,
+            channel: Channel::Number(0),
+            key: Key::Number(note),
+            velocity: 0.0,
+        },
+    }
+}
+
 fn forward<P: Plugin>(
     reporter: &mut Reporter,
     context: &mut impl ProcessContext<P>,

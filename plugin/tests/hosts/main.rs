@@ -22,6 +22,7 @@ mod editor_overflow;
 mod editor_window;
 mod formats;
 mod host;
+mod keyboard;
 mod library_lifetime;
 mod listener_panic;
 mod midi_forwarding;
