@@ -64,8 +64,44 @@ pub struct EditorCore {
     /// The link session this model belongs to.
     session: u64,
     demo_at_first_open: bool,
-    /// Where the keyboard was drawn in the last frame.
-    keyboard_rect: Option<egui::Rect>,
+    /// Where each section was drawn in the last frame.
+    sections: Sections,
+}
+
+/// Where each part of the editor was drawn in a frame, in points (`Rect::NOTHING` before the
+/// first frame). The headless tests check that every part is on screen and none overlaps
+/// another, at the minimum and the default size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sections {
+    /// The title row.
+    pub header: egui::Rect,
+    /// The strategy cards.
+    pub cards: PerStrategy<egui::Rect>,
+    /// The keyboard.
+    pub keyboard: egui::Rect,
+    /// The counters table.
+    pub counters: egui::Rect,
+    /// The delivery-cost table.
+    pub cost_table: egui::Rect,
+    /// The delivery-cost plot.
+    pub cost_plot: egui::Rect,
+    /// The note log.
+    pub log: egui::Rect,
+}
+
+impl Default for Sections {
+    fn default() -> Self {
+        let nothing = egui::Rect::NOTHING;
+        Self {
+            header: nothing,
+            cards: PerStrategy::from_fn(|_| nothing),
+            keyboard: nothing,
+            counters: nothing,
+            cost_table: nothing,
+            cost_plot: nothing,
+            log: nothing,
+        }
+    }
 }
 
 impl EditorCore {
@@ -77,7 +113,7 @@ impl EditorCore {
             model: EditorModel::default(),
             session: 0,
             demo_at_first_open: false,
-            keyboard_rect: None,
+            sections: Sections::default(),
         }
     }
 
@@ -92,10 +128,10 @@ impl EditorCore {
         &self.model
     }
 
-    /// Where the keyboard was drawn in the last frame (to find a key with
-    /// [`keyboard::key_rect`], as a test clicking it does).
-    pub fn keyboard_rect(&self) -> Option<egui::Rect> {
-        self.keyboard_rect
+    /// Where each part of the editor was drawn in the last frame (the keyboard's area finds a
+    /// key with [`keyboard::key_rect`], as a test clicking it does).
+    pub fn sections(&self) -> &Sections {
+        &self.sections
     }
 
     /// The link this editor draws from.
@@ -130,18 +166,19 @@ impl EditorCore {
             ui.ctx().request_repaint_after(RETRY_INTERVAL);
         }
 
+        let mut sections = Sections::default();
         Panel::top("rtcb-header").show(ui, |ui| {
             ui.add_space(4.0);
-            if let Some(change) = self.header(ui, active, &reports[active]) {
-                changes.push(change);
-            }
+            let header = ui.scope(|ui| self.header(ui, active, &reports[active]));
+            sections.header = header.response.rect;
+            changes.extend(header.inner);
             ui.add_space(2.0);
         });
         Panel::top("rtcb-strategies").show(ui, |ui| {
             ui.add_space(6.0);
-            if let Some(strategy) = selector::show(ui, active, &reports) {
-                changes.push(ParamChange::Strategy(strategy));
-            }
+            let (picked, cards) = selector::show(ui, active, &reports);
+            sections.cards = cards;
+            changes.extend(picked.map(ParamChange::Strategy));
             ui.add_space(6.0);
         });
         Panel::top("rtcb-keyboard").show(ui, |ui| {
@@ -149,7 +186,7 @@ impl EditorCore {
             let lit = theme::strategy_color(self.model.last_strategy().unwrap_or(active));
             let keys = keyboard::show(ui, &self.model.held, lit, 58.0);
             self.link.hold_key(keys.pressed);
-            self.keyboard_rect = Some(keys.rect);
+            sections.keyboard = keys.rect;
             ui.add_space(6.0);
         });
         Panel::right("rtcb-log")
@@ -157,19 +194,31 @@ impl EditorCore {
             .size_range(220.0..=520.0)
             .show(ui, |ui| {
                 ui.add_space(6.0);
-                ui.label(RichText::new("Note events, newest first").strong());
-                log::show(ui, &self.model.log);
+                sections.log = ui
+                    .scope(|ui| {
+                        ui.label(RichText::new("Note events, newest first").strong());
+                        log::show(ui, &self.model.log);
+                    })
+                    .response
+                    .rect;
             });
         CentralPanel::default().show(ui, |ui| {
             ui.add_space(2.0);
-            counters::show(ui, active, &reports, &self.model.delivered);
+            sections.counters = ui
+                .scope(|ui| counters::show(ui, active, &reports, &self.model.delivered))
+                .response
+                .rect;
             ui.add_space(8.0);
             ui.horizontal_top(|ui| {
-                ui.vertical(|ui| cost::table(ui, active, &self.model.cost));
+                sections.cost_table = ui
+                    .vertical(|ui| cost::table(ui, active, &self.model.cost))
+                    .response
+                    .rect;
                 let size = egui::vec2(ui.available_width(), ui.available_height().max(90.0));
-                cost::plot(ui, &self.model.cost, size);
+                sections.cost_plot = cost::plot(ui, &self.model.cost, size);
             });
         });
+        self.sections = sections;
         changes
     }
 
@@ -181,7 +230,8 @@ impl EditorCore {
         report: &StrategyReport,
     ) -> Option<ParamChange> {
         let mut change = None;
-        ui.horizontal(|ui| {
+        // Wrapped: at the minimum width the status moves to a second line instead of being cut.
+        ui.horizontal_wrapped(|ui| {
             ui.heading("rtcb");
             ui.label(RichText::new("notes from the audio thread").color(theme::TEXT_DIM));
             ui.separator();

@@ -9,6 +9,7 @@ use nice_assert_no_alloc::{assert_no_alloc, AllocDisabler};
 use nice_plug_core::context::gui::ParamSetter;
 use rtcb::{Call, PerStrategy, Status, Strategy, SwitchCaller};
 use rtcb_gui::batch::{NoteBatch, NoteEvent, NoteKind};
+use rtcb_gui::link::DEFAULT_SIZE;
 use rtcb_gui::{EditorCore, EditorLink, EditorParams, ParamChange};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -251,10 +252,15 @@ impl Rig {
 
     /// One frame with these input events; the host applies the changes the editor asks for.
     fn frame_with(&mut self, events: Vec<egui::Event>) -> Vec<ParamChange> {
+        self.frame_sized(events, DEFAULT_SIZE)
+    }
+
+    /// One frame at `size` (logical points).
+    fn frame_sized(&mut self, events: Vec<egui::Event>, size: (u32, u32)) -> Vec<ParamChange> {
         let input = egui::RawInput {
             screen_rect: Some(egui::Rect::from_min_size(
                 egui::Pos2::ZERO,
-                egui::vec2(840.0, 560.0),
+                egui::vec2(size.0 as f32, size.1 as f32),
             )),
             events,
             ..Default::default()
@@ -570,4 +576,59 @@ fn opening_switching_and_closing_while_the_audio_thread_runs() {
         made, dropped,
         "every tap listener was dropped, on this side"
     );
+}
+
+/// Every part of the editor is on screen, with room, and overlaps no other, at the default size;
+/// with notes and costs shown for every strategy. (The minimum size does not pass yet: see the
+/// README's known limits.)
+#[test]
+fn every_section_is_visible_at_the_default_size() {
+    let mut rig = Rig::new(Strategy::Mailbox);
+    rig.open();
+    for strategy in Strategy::ALL {
+        rig.automate(strategy);
+        for _ in 0..3 {
+            rig.frame();
+            rig.audio.blocks(20);
+        }
+    }
+    for size in [DEFAULT_SIZE] {
+        for _ in 0..3 {
+            rig.frame_sized(Vec::new(), size);
+        }
+        let screen =
+            egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(size.0 as f32, size.1 as f32));
+        let sections = *rig.core.sections();
+        let mut named: Vec<(String, egui::Rect)> = vec![
+            ("header".into(), sections.header),
+            ("keyboard".into(), sections.keyboard),
+            ("counters".into(), sections.counters),
+            ("cost table".into(), sections.cost_table),
+            ("cost plot".into(), sections.cost_plot),
+            ("log".into(), sections.log),
+        ];
+        named.extend(
+            Strategy::ALL
+                .into_iter()
+                .map(|s| (format!("{s} card"), sections.cards[s])),
+        );
+        for (name, rect) in &named {
+            assert!(
+                rect.width() >= 40.0 && rect.height() >= 12.0,
+                "{size:?}: {name} has no room: {rect:?}"
+            );
+            assert!(
+                screen.contains_rect(*rect),
+                "{size:?}: {name} is clipped: {rect:?} on {screen:?}"
+            );
+        }
+        for (i, (a, ra)) in named.iter().enumerate() {
+            for (b, rb) in &named[i + 1..] {
+                assert!(
+                    ra.intersect(*rb).area() < 1.0,
+                    "{size:?}: {a} {ra:?} overlaps {b} {rb:?}"
+                );
+            }
+        }
+    }
 }

@@ -87,8 +87,8 @@ const PLOT_FLOOR_NS: f64 = 100.0;
 
 /// Draws the plot of the last [`PLOT_SECONDS`] in the space given: one bar per slice, on a
 /// logarithmic scale from 100 ns to the decade above the largest cost, so a 20 µs delivery and a
-/// 2 ms one are both visible.
-pub fn plot(ui: &mut Ui, cost: &CostTracker, size: egui::Vec2) {
+/// 2 ms one are both visible. Returns where it was drawn.
+pub fn plot(ui: &mut Ui, cost: &CostTracker, size: egui::Vec2) -> Rect {
     let (response, painter) = ui.allocate_painter(size, Sense::hover());
     let rect = response.rect;
     painter.rect_filled(rect, 4, SURFACE);
@@ -113,7 +113,7 @@ pub fn plot(ui: &mut Ui, cost: &CostTracker, size: egui::Vec2) {
             FontId::proportional(12.0),
             TEXT_DIM,
         );
-        return;
+        return rect;
     };
     let top_ns = history.buckets().map(|b| b.max_ns).max().unwrap_or(1);
     let top = decade_ceiling(f64::from(top_ns).max(PLOT_FLOOR_NS * 10.0));
@@ -150,6 +150,7 @@ pub fn plot(ui: &mut Ui, cost: &CostTracker, size: egui::Vec2) {
         );
         painter.rect_filled(bar_rect, 0, strategy_color(bucket.strategy));
     }
+    rect
 }
 
 /// The smallest power of ten that is at least `value` (`value` > 0).

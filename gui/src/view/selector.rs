@@ -5,28 +5,32 @@ use super::theme::{
     status_label, strategy_color, swatch, LINE, SURFACE, SURFACE_SELECTED, TEXT_DIM,
 };
 use crate::link::StrategyReport;
-use egui::{Align, Frame, Label, Layout, Margin, RichText, Sense, Stroke, Ui};
+use egui::{Align, Frame, Label, Layout, Margin, Rect, RichText, Sense, Stroke, Ui};
 use rtcb::{PerStrategy, Strategy};
 
-/// Draws the five cards side by side; returns the strategy clicked, if any.
+/// Draws the five cards side by side; returns the strategy clicked (if any) and where each
+/// card was drawn.
 pub fn show(
     ui: &mut Ui,
     active: Strategy,
     reports: &PerStrategy<StrategyReport>,
-) -> Option<Strategy> {
+) -> (Option<Strategy>, PerStrategy<Rect>) {
     let mut picked = None;
+    let mut cards = PerStrategy::from_fn(|_| Rect::NOTHING);
     ui.columns(Strategy::COUNT, |columns| {
         for (column, (strategy, report)) in columns.iter_mut().zip(reports.iter()) {
-            if card(column, strategy, strategy == active, report) {
+            let (clicked, rect) = card(column, strategy, strategy == active, report);
+            cards[strategy] = rect;
+            if clicked {
                 picked = Some(strategy);
             }
         }
     });
-    picked.filter(|&strategy| strategy != active)
+    (picked.filter(|&strategy| strategy != active), cards)
 }
 
-/// One strategy's card; returns whether it was clicked.
-fn card(ui: &mut Ui, strategy: Strategy, selected: bool, report: &StrategyReport) -> bool {
+/// One strategy's card; returns whether it was clicked, and where it was drawn.
+fn card(ui: &mut Ui, strategy: Strategy, selected: bool, report: &StrategyReport) -> (bool, Rect) {
     let colour = strategy_color(strategy);
     let (fill, stroke) = if selected {
         (SURFACE_SELECTED, Stroke::new(2.0, colour))
@@ -70,7 +74,7 @@ fn card(ui: &mut Ui, strategy: Strategy, selected: bool, report: &StrategyReport
             egui::StrokeKind::Inside,
         );
     }
-    response.clicked()
+    (response.clicked(), frame.response.rect)
 }
 
 /// The hover text: the strategy's properties in full.

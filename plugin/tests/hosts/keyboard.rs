@@ -43,7 +43,7 @@ impl Editor {
 
     /// A point on `note`'s key, low on it (where no black key covers a white one).
     fn on_key(&self, note: u8) -> egui::Pos2 {
-        let rect = self.core.keyboard_rect().expect("the keyboard was drawn");
+        let rect = self.core.sections().keyboard;
         let key = keyboard::key_rect(rect, note).expect("a key on the keyboard");
         egui::pos2(key.center().x, key.bottom() - 4.0)
     }
