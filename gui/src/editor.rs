@@ -22,6 +22,13 @@ use std::time::Duration;
 
 /// The smallest size the editor can be resized to, in logical pixels.
 pub const MIN_SIZE: (f32, f32) = (640.0, 440.0);
+/// Below this width or height (logical pixels) the editor draws compactly: no subtitle, tighter
+/// gaps, shorter keys.
+const COMPACT_BELOW: (f32, f32) = (760.0, 520.0);
+/// From this width (logical pixels) the title row has room for the subtitle.
+const WIDE_FROM: f32 = 900.0;
+/// The note log's width, least and most (a row of the log needs the least).
+const LOG_WIDTH: (f32, f32) = (266.0, 340.0);
 
 /// How often a frame is drawn while a change is pending (refused, applying, clearing), so a
 /// refused set is retried and "applied" is noticed even when no batch arrives.
@@ -167,33 +174,40 @@ impl EditorCore {
         }
 
         let mut sections = Sections::default();
+        let screen = ui.available_rect_before_wrap();
+        let compact = screen.height() < COMPACT_BELOW.1 || screen.width() < COMPACT_BELOW.0;
+        let gap = if compact { 3.0 } else { 6.0 };
         Panel::top("rtcb-header").show(ui, |ui| {
-            ui.add_space(4.0);
-            let header = ui.scope(|ui| self.header(ui, active, &reports[active]));
+            ui.add_space(gap * 0.7);
+            let header = ui.scope(|ui| self.header(ui, active, &reports[active], compact));
             sections.header = header.response.rect;
             changes.extend(header.inner);
-            ui.add_space(2.0);
+            ui.add_space(gap * 0.3);
         });
         Panel::top("rtcb-strategies").show(ui, |ui| {
-            ui.add_space(6.0);
+            ui.add_space(gap);
             let (picked, cards) = selector::show(ui, active, &reports);
             sections.cards = cards;
             changes.extend(picked.map(ParamChange::Strategy));
-            ui.add_space(6.0);
+            ui.add_space(gap);
         });
         Panel::top("rtcb-keyboard").show(ui, |ui| {
-            ui.add_space(6.0);
+            ui.add_space(gap);
             let lit = theme::strategy_color(self.model.last_strategy().unwrap_or(active));
-            let keys = keyboard::show(ui, &self.model.held, lit, 58.0);
+            // Shorter keys in a short window, so the tables below stay in it.
+            let height = if compact { 30.0 } else { 58.0 };
+            let keys = keyboard::show(ui, &self.model.held, lit, height);
             self.link.hold_key(keys.pressed);
             sections.keyboard = keys.rect;
-            ui.add_space(6.0);
+            ui.add_space(gap);
         });
+        // A third of the width, following the window as it resizes, and never narrower than a
+        // log row.
         Panel::right("rtcb-log")
-            .default_size(300.0)
-            .size_range(220.0..=520.0)
+            .resizable(false)
+            .exact_size((screen.width() * 0.32).clamp(LOG_WIDTH.0, LOG_WIDTH.1))
             .show(ui, |ui| {
-                ui.add_space(6.0);
+                ui.add_space(gap);
                 sections.log = ui
                     .scope(|ui| {
                         ui.label(RichText::new("Note events, newest first").strong());
@@ -203,12 +217,12 @@ impl EditorCore {
                     .rect;
             });
         CentralPanel::default().show(ui, |ui| {
-            ui.add_space(2.0);
+            ui.add_space(gap * 0.3);
             sections.counters = ui
                 .scope(|ui| counters::show(ui, active, &reports, &self.model.delivered))
                 .response
                 .rect;
-            ui.add_space(8.0);
+            ui.add_space(gap * 1.3);
             ui.horizontal_top(|ui| {
                 sections.cost_table = ui
                     .vertical(|ui| cost::table(ui, active, &self.model.cost))
@@ -228,12 +242,23 @@ impl EditorCore {
         ui: &mut Ui,
         active: Strategy,
         report: &StrategyReport,
+        compact: bool,
     ) -> Option<ParamChange> {
         let mut change = None;
         // Wrapped: at the minimum width the status moves to a second line instead of being cut.
         ui.horizontal_wrapped(|ui| {
-            ui.heading("rtcb");
-            ui.label(RichText::new("notes from the audio thread").color(theme::TEXT_DIM));
+            ui.heading("rtcb")
+                .on_hover_text("Notes from the audio thread, handed over by the strategy you pick");
+            if cfg!(debug_assertions) {
+                ui.label(RichText::new("debug build").small().color(theme::WARNING))
+                    .on_hover_text(
+                        "Unoptimized: delivery costs are about ten times a release build's",
+                    );
+            }
+            // The subtitle only in a wide window: its words are in the title's hover text too.
+            if ui.ctx().content_rect().width() >= WIDE_FROM {
+                ui.label(RichText::new("notes from the audio thread").color(theme::TEXT_DIM));
+            }
             ui.separator();
             let mut demo = self.params.demo();
             if ui
@@ -248,9 +273,14 @@ impl EditorCore {
             ui.label(RichText::new(status).strong().color(colour));
             ui.label(format!("on {active}"));
             ui.label(
-                RichText::new(format!("{} changes applied", report.applied_ticket))
-                    .small()
-                    .color(theme::TEXT_DIM),
+                // Shorter words in a compact window; the hover text has the rest.
+                RichText::new(if compact {
+                    format!("{} applied", report.applied_ticket)
+                } else {
+                    format!("{} changes applied", report.applied_ticket)
+                })
+                .small()
+                .color(theme::TEXT_DIM),
             )
             .on_hover_text(format!(
                 "The audio thread has applied {} changes of listener on {active} (each set or \
@@ -265,9 +295,12 @@ impl EditorCore {
             };
             ui.label(
                 RichText::new(format!(
-                    "· {} {} missed · {listeners} {}",
+                    "· {} {}missed · {listeners} {}",
                     self.model.blocks_unheard,
-                    plural(self.model.blocks_unheard, "block", "blocks"),
+                    match compact {
+                        true => "",
+                        false => plural(self.model.blocks_unheard, "block ", "blocks "),
+                    },
                     plural(listeners, "listener", "listeners"),
                 ))
                 .small()

@@ -28,6 +28,25 @@ use std::time::Duration;
 /// The editor's size when it first opens, in logical pixels.
 pub const DEFAULT_SIZE: (u32, u32) = (840, 560);
 
+/// Set this environment variable to `WIDTHxHEIGHT` (logical pixels) and the editor first opens
+/// at that size instead of [`DEFAULT_SIZE`] (never below the minimum), e.g.
+/// `RTCB_EDITOR_SIZE=640x440` for the window check's screenshot at the minimum size.
+pub const SIZE_ENV: &str = "RTCB_EDITOR_SIZE";
+
+/// The size the editor first opens at: [`SIZE_ENV`] if it holds a size, else [`DEFAULT_SIZE`].
+fn first_size() -> (u32, u32) {
+    let (min_width, min_height) = crate::editor::MIN_SIZE;
+    std::env::var(SIZE_ENV)
+        .ok()
+        .and_then(|size| {
+            let (width, height) = size.split_once('x')?;
+            Some((width.trim().parse().ok()?, height.trim().parse().ok()?))
+        })
+        .map_or(DEFAULT_SIZE, |(width, height): (u32, u32)| {
+            (width.max(min_width as u32), height.max(min_height as u32))
+        })
+}
+
 /// Where one strategy stands for the editor, since it opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StrategyReport {
@@ -80,7 +99,7 @@ impl EditorLink {
         let (tap, records) = TapShared::new(repaint.clone());
         let make_tap = Arc::clone(&tap);
         let (keys, key_receiver) = key_channel();
-        let (width, height) = DEFAULT_SIZE;
+        let (width, height) = first_size();
         Self {
             tap,
             repaint,

@@ -12,20 +12,15 @@ pub fn table(ui: &mut Ui, active: Strategy, cost: &CostTracker) {
     Grid::new("rtcb-cost")
         .striped(true)
         .num_columns(4)
-        .spacing([14.0, 4.0])
+        .spacing([10.0, 3.0])
         .show(ui, |ui| {
-            let build = if cfg!(debug_assertions) {
-                " (debug build)"
-            } else {
-                ""
-            };
             let headers = [
                 (
-                    format!("Delivery cost{build}"),
+                    "Delivery cost".to_owned(),
                     "What deliver() cost the audio thread per block: the strategy's hand-over \
                      and the editor's listener copying the batch into its ring. The library's \
-                     benchmarks time the hand-over alone, in nanoseconds; a debug build is \
-                     about ten times slower"
+                     benchmarks time the hand-over alone, in nanoseconds. A debug build (the \
+                     title row says so) is about ten times slower"
                         .to_owned(),
                 ),
                 ("p50".to_owned(), "The median".to_owned()),
@@ -94,10 +89,15 @@ pub fn plot(ui: &mut Ui, cost: &CostTracker, size: egui::Vec2) -> Rect {
     painter.rect_filled(rect, 4, SURFACE);
     painter.rect_stroke(rect, 4, Stroke::new(1.0, LINE), StrokeKind::Inside);
     let history = cost.history();
-    let caption = format!(
-        "max per {:.0} ms, last {PLOT_SECONDS:.0} s (log scale)",
-        BUCKET_SECONDS * 1e3
-    );
+    // The whole caption where it fits, its gist in a narrow plot (a small window).
+    let caption = if rect.width() >= 200.0 {
+        format!(
+            "max per {:.0} ms, last {PLOT_SECONDS:.0} s (log scale)",
+            BUCKET_SECONDS * 1e3
+        )
+    } else {
+        format!("max/{:.0} ms", BUCKET_SECONDS * 1e3)
+    };
     painter.text(
         rect.left_top() + vec2(6.0, 4.0),
         Align2::LEFT_TOP,

@@ -1,6 +1,6 @@
 //! The counters table: per strategy, since the editor opened, what it delivered, what did not
-//! fit, how many changes it refused, how long the last set took to apply, and whether the
-//! listener is on it.
+//! fit, how many changes it refused and how long the last set took to apply (where the listener
+//! stands is on the strategy cards, and in the hover text of each name).
 
 use super::theme::{status_label, strategy_color, TEXT_DIM};
 use crate::link::StrategyReport;
@@ -17,19 +17,18 @@ pub fn show(
 ) {
     Grid::new("rtcb-counters")
         .striped(true)
-        .num_columns(7)
-        .spacing([14.0, 4.0])
+        .num_columns(6)
+        .spacing([6.0, 3.0])
         .show(ui, |ui| {
             for (title, hover) in [
                 ("Strategy", "How process() hands each block's notes to the editor"),
-                ("Listener", "Where the editor's listener stands on this strategy"),
                 ("Batches", "Blocks the editor received (one batch per block)"),
                 ("Notes", "Notes the editor received"),
                 ("Did not fit", "Notes counted but not shown: hover a number for where"),
                 ("Refused", "Changes of listener this strategy refused"),
                 (
-                    "Applied in",
-                    "From a change being accepted to the editor seeing it applied, measured by \
+                    "Applied",
+                    "How long the last change took to apply: from its being accepted to the editor seeing it applied, measured by \
                      the editor once per frame: mostly its frame time (16-66 ms), not the \
                      hand-over, which takes one audio block at most",
                 ),
@@ -41,9 +40,8 @@ pub fn show(
             for (strategy, report) in reports.iter() {
                 let counts = &delivered[strategy];
                 let name = RichText::new(strategy.name()).color(strategy_color(strategy));
-                ui.label(if strategy == active { name.strong() } else { name });
-                let (status, colour) = status_label(report.status);
-                ui.label(RichText::new(status).small().color(colour));
+                ui.label(if strategy == active { name.strong() } else { name })
+                    .on_hover_text(format!("Listener: {}", status_label(report.status).0));
                 number(ui, counts.batches);
                 number(ui, counts.notes);
                 let lost_in_ring = counts.notes_lost_in_ring + report.losses.notes;

@@ -15,7 +15,7 @@ pub fn show(ui: &mut Ui, log: &EventLog) {
         ui.add_space(MARK_WIDTH);
         ui.label(
             RichText::new(format!(
-                "{:>10}  {:<5} {:<4} {:>3}  {:<5}",
+                "{:>9} {:<5} {:<4} {:>3} {:<5}",
                 "time", "event", "note", "vel", "ch"
             ))
             .monospace()
@@ -50,7 +50,7 @@ pub fn show(ui: &mut Ui, log: &EventLog) {
                         .rect_filled(mark, 1, strategy_color(entry.strategy));
                     ui.label(
                         RichText::new(format!(
-                            "{:>8.3} s  {:<5} {:<4} {:>3}  ch {:<2}",
+                            "{:>7.2} s {:<5} {:<4} {:>3} ch {:<2}",
                             entry.seconds,
                             kind,
                             NoteName(event.note),

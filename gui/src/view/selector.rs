@@ -29,6 +29,9 @@ pub fn show(
     (picked.filter(|&strategy| strategy != active), cards)
 }
 
+/// Cards narrower than this (inside their margins) show no trade-off line.
+const ROOMY_CARD_WIDTH: f32 = 130.0;
+
 /// One strategy's card; returns whether it was clicked, and where it was drawn.
 fn card(ui: &mut Ui, strategy: Strategy, selected: bool, report: &StrategyReport) -> (bool, Rect) {
     let colour = strategy_color(strategy);
@@ -43,20 +46,28 @@ fn card(ui: &mut Ui, strategy: Strategy, selected: bool, report: &StrategyReport
         .corner_radius(6)
         .inner_margin(Margin::symmetric(8, 6))
         .show(ui, |ui| {
-            ui.set_min_width(ui.available_width());
-            ui.set_min_height(76.0);
+            let width = ui.available_width();
+            ui.set_min_width(width);
+            ui.set_max_width(width);
+            // Narrow cards (a small window) leave the trade-off to the hover text.
+            let roomy = width >= ROOMY_CARD_WIDTH;
+            ui.set_min_height(if roomy { 76.0 } else { 40.0 });
             // Left-aligned, not justified: `columns` justifies, which spreads wrapped words.
             ui.with_layout(Layout::top_down(Align::Min), |ui| {
                 ui.spacing_mut().item_spacing.y = 3.0;
                 ui.horizontal(|ui| {
                     swatch(ui, colour);
-                    ui.label(RichText::new(strategy.name()).strong());
+                    // Cut with an ellipsis where the card is too narrow for the whole name.
+                    ui.add(Label::new(RichText::new(strategy.name()).strong()).truncate());
                 });
                 let (status, status_colour) = status_label(report.status);
                 ui.label(RichText::new(status).small().strong().color(status_colour));
-                ui.add(
-                    Label::new(RichText::new(strategy.trade_off()).small().color(TEXT_DIM)).wrap(),
-                );
+                if roomy {
+                    ui.add(
+                        Label::new(RichText::new(strategy.trade_off()).small().color(TEXT_DIM))
+                            .wrap(),
+                    );
+                }
             });
         });
     let response = ui

@@ -16,6 +16,8 @@ pub const TEXT: Color32 = Color32::from_rgb(0xe6, 0xe9, 0xef);
 pub const TEXT_DIM: Color32 = Color32::from_rgb(0xa0, 0xa8, 0xb6);
 /// Grid lines and outlines.
 pub const LINE: Color32 = Color32::from_rgb(0x3a, 0x40, 0x4c);
+/// Text that warns (a debug build's numbers).
+pub const WARNING: Color32 = Color32::from_rgb(0xf2, 0xd0, 0x5c);
 
 /// Sets the editor's dark theme and text sizes on `ctx`.
 pub fn apply(ctx: &egui::Context) {
