@@ -4,7 +4,7 @@
 use rtcb::Strategy;
 
 /// How many note events one batch holds; what does not fit is counted in
-/// [`NoteBatch::events_over_capacity`].
+/// [`BlockHeader::events_over_capacity`].
 pub const BATCH_CAPACITY: usize = 256;
 
 /// What happened to a note.
@@ -34,10 +34,11 @@ pub struct NoteEvent {
     pub velocity: f32,
 }
 
-/// One block's worth of note events and counters.
-#[derive(Debug, Clone)]
-pub struct NoteBatch {
-    /// Which strategy delivered this batch.
+/// What a batch says about its block besides its events. `Copy`: it travels whole, from the
+/// batch into the editor's ring and on to the editor's model.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct BlockHeader {
+    /// Which strategy delivered the batch.
     pub strategy: Strategy,
     /// Counts processed blocks since the plugin was activated (including blocks nobody heard).
     pub block_index: u64,
@@ -53,6 +54,25 @@ pub struct NoteBatch {
     pub events_over_capacity: u32,
     /// Nanoseconds the audio thread spent delivering the previous batch (0 if none).
     pub previous_delivery_ns: u32,
+}
+
+impl BlockHeader {
+    /// Where the block starts, in seconds of audio time since activation (0 when the sample
+    /// rate is unknown).
+    pub fn start_seconds(&self) -> f64 {
+        if self.sample_rate > 0.0 {
+            self.block_start as f64 / f64::from(self.sample_rate)
+        } else {
+            0.0
+        }
+    }
+}
+
+/// One block's worth of note events, with its header.
+#[derive(Debug, Clone)]
+pub struct NoteBatch {
+    /// The block, and what happened to its events.
+    pub header: BlockHeader,
     len: usize,
     events: [NoteEvent; BATCH_CAPACITY],
 }
@@ -60,14 +80,7 @@ pub struct NoteBatch {
 impl Default for NoteBatch {
     fn default() -> Self {
         Self {
-            strategy: Strategy::default(),
-            block_index: 0,
-            block_start: 0,
-            block_len: 0,
-            sample_rate: 0.0,
-            events_seen: 0,
-            events_over_capacity: 0,
-            previous_delivery_ns: 0,
+            header: BlockHeader::default(),
             len: 0,
             events: [NoteEvent::default(); BATCH_CAPACITY],
         }
@@ -75,17 +88,19 @@ impl Default for NoteBatch {
 }
 
 impl NoteBatch {
-    /// Forgets the previous block's events and counters (not the header fields, which the
-    /// caller sets for each block).
-    pub fn clear(&mut self) {
+    /// Starts the batch of a new block: `header` (whose event counts are reset), no events.
+    pub fn start(&mut self, header: BlockHeader) {
+        self.header = BlockHeader {
+            events_seen: 0,
+            events_over_capacity: 0,
+            ..header
+        };
         self.len = 0;
-        self.events_seen = 0;
-        self.events_over_capacity = 0;
     }
 
     /// Adds one event; counts it as over capacity (and returns false) when the batch is full.
     pub fn push(&mut self, event: NoteEvent) -> bool {
-        self.events_seen += 1;
+        self.header.events_seen += 1;
         match self.events.get_mut(self.len) {
             Some(place) => {
                 *place = event;
@@ -93,7 +108,7 @@ impl NoteBatch {
                 true
             }
             None => {
-                self.events_over_capacity += 1;
+                self.header.events_over_capacity += 1;
                 false
             }
         }
@@ -120,11 +135,15 @@ mod tests {
             assert_eq!(fitted, n < BATCH_CAPACITY);
         }
         assert_eq!(batch.events().len(), BATCH_CAPACITY);
-        assert_eq!(batch.events_seen as usize, BATCH_CAPACITY + 3);
-        assert_eq!(batch.events_over_capacity, 3);
+        assert_eq!(batch.header.events_seen as usize, BATCH_CAPACITY + 3);
+        assert_eq!(batch.header.events_over_capacity, 3);
         assert_eq!(batch.events()[7].timing, 7);
-        batch.clear();
+        batch.start(BlockHeader {
+            block_index: 9,
+            ..batch.header
+        });
         assert!(batch.events().is_empty());
-        assert_eq!(batch.events_over_capacity, 0);
+        assert_eq!(batch.header.events_over_capacity, 0);
+        assert_eq!(batch.header.block_index, 9);
     }
 }

@@ -19,6 +19,24 @@
 //!   change them with `begin/set/end_set_parameter`).
 //! - In `Plugin::editor()`: `rtcb_gui::create_editor(link.clone(), params.clone())`, with
 //!   `type Editor = rtcb_gui::RtcbEditor`.
+//! - Take the keyboard's receiver once, `link.take_key_receiver()`, and pop it at the start of
+//!   each block (see [`keys`]).
+//!
+//! ## From `process()` to the screen: one note's way
+//! One data shape travels: a [`NoteBatch`](batch::NoteBatch), whose
+//! [`BlockHeader`](batch::BlockHeader) goes along whole at every step.
+//! 1. The plugin's `Reporter` (in the plugin crate, `src/report.rs`) starts a batch with the
+//!    block's header ([`NoteBatch::start`](batch::NoteBatch::start)) when someone listens and
+//!    the editor is open, pushes each note event, and delivers the batch once at the block's
+//!    end through the active strategy.
+//! 2. The strategy calls the editor's listener, the [`tap`]: it copies the header and the
+//!    events into the ring, and raises the repaint flag.
+//! 3. Each frame, [`EditorLink::drain`] takes them out of the ring and hands them to the
+//!    [`model`] ([`EditorModel::ingest`](model::EditorModel::ingest)), which the [`view`]
+//!    draws: log, keyboard, counters, costs.
+//!
+//! Whether the editor is open is one flag, owned by the tap's shared state: the link changes it
+//! (open, close) and the plugin reads it ([`EditorLink::editor_is_open`]).
 //!
 //! ## Lifecycle
 //! Opening the editor calls [`EditorLink::open`] (a tap listener is registered on the active

@@ -13,6 +13,10 @@
 //!
 //! Every method is for non-real-time threads (the host's main thread, the editor's window
 //! thread); they take a mutex the audio thread never touches.
+//!
+//! Whether the editor is open is one flag, the tap's: `process()` reads it (one relaxed load,
+//! [`EditorLink::editor_is_open`]), the taps read it, and the link's methods read and change it
+//! under the link's mutex, which orders them among themselves.
 
 use crate::batch::{NoteBatch, NoteEvent, BATCH_CAPACITY};
 use crate::keys::{key_channel, KeyReceiver, KeySender};
@@ -72,7 +76,6 @@ struct Baseline {
 struct Inner {
     registration: Registration<NoteBatch>,
     records: rtrb::Consumer<TapRecord>,
-    open: bool,
     baseline: PerStrategy<Baseline>,
     /// Scratch space for one batch's events while draining.
     events: Vec<NoteEvent>,
@@ -108,7 +111,6 @@ impl EditorLink {
             inner: Mutex::new(Inner {
                 registration: Registration::new(registrar, move || make_tap.listener()),
                 records,
-                open: false,
                 baseline: Default::default(),
                 events: Vec::with_capacity(BATCH_CAPACITY),
                 keys,
@@ -130,7 +132,7 @@ impl EditorLink {
     /// [`KeySender::hold`]); ignored while the editor is closed.
     pub fn hold_key(&self, key: Option<u8>) {
         let mut inner = self.lock();
-        if inner.open {
+        if self.tap.is_open() {
             inner.keys.hold(key);
         }
     }
@@ -159,7 +161,7 @@ impl EditorLink {
     /// counters from here, and register a tap listener on `strategy`.
     pub fn open(&self, strategy: Strategy) {
         let mut inner = self.lock();
-        if inner.open {
+        if self.tap.is_open() {
             inner.registration.listen_on(Some(strategy));
             return;
         }
@@ -170,7 +172,6 @@ impl EditorLink {
                 losses: self.tap.losses(s),
             };
         }
-        inner.open = true;
         self.tap.set_open(true);
         inner.registration.listen_on(Some(strategy));
         // Relaxed: the session number only tells the editor to start over; the data it then
@@ -184,10 +185,9 @@ impl EditorLink {
     /// gathers nothing for it.
     pub fn close(&self) {
         let mut inner = self.lock();
-        if !inner.open {
+        if !self.tap.is_open() {
             return;
         }
-        inner.open = false;
         // A key held while the editor goes away is released, not left sounding.
         inner.keys.hold(None);
         self.tap.set_open(false);
@@ -216,7 +216,7 @@ impl EditorLink {
     /// listeners handed back. Does nothing while the editor is closed.
     pub fn follow(&self, strategy: Strategy) {
         let mut inner = self.lock();
-        if !inner.open {
+        if !self.tap.is_open() {
             return;
         }
         if inner.registration.wanted() != Some(strategy) {

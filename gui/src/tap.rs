@@ -16,7 +16,7 @@
 //! Several tap listeners may exist at once (one per strategy while the registration moves from
 //! one to the next); they share the ring's producer through an [`AtomicRefCell`].
 
-use crate::batch::{NoteBatch, NoteEvent};
+use crate::batch::{BlockHeader, NoteBatch, NoteEvent};
 use atomic_refcell::{AtomicRefCell, AtomicRefMut};
 use nice_plug_egui::RepaintNotifier;
 use rtcb::{Listener, PerStrategy, Strategy};
@@ -27,25 +27,12 @@ use std::sync::Arc;
 /// blocks a second with no notes this holds about ten seconds of batches the GUI has not drawn.
 pub const RING_RECORDS: usize = 8192;
 
-/// The part of a [`NoteBatch`] the editor needs besides its events.
+/// A batch's header as the ring carries it: the block's header, copied whole, and where the
+/// batch's events went.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct BatchHeader {
-    /// The strategy that delivered the batch.
-    pub strategy: Strategy,
-    /// The block's number since the plugin was activated.
-    pub block_index: u64,
-    /// The block's first sample since activation.
-    pub block_start: u64,
-    /// Samples in the block.
-    pub block_len: u32,
-    /// The plugin's sample rate.
-    pub sample_rate: f32,
-    /// Note events the plugin saw in the block.
-    pub events_seen: u32,
-    /// Note events that did not fit in the batch.
-    pub events_over_capacity: u32,
-    /// Nanoseconds the audio thread spent delivering the previous batch (0 if none).
-    pub previous_delivery_ns: u32,
+    /// The batch's own header.
+    pub block: BlockHeader,
     /// Events that follow this header in the ring.
     pub events_in_ring: u32,
     /// Events of the batch that did not fit in the ring.
@@ -56,26 +43,9 @@ impl BatchHeader {
     fn of(batch: &NoteBatch, events_in_ring: usize) -> Self {
         let stored = batch.events().len();
         Self {
-            strategy: batch.strategy,
-            block_index: batch.block_index,
-            block_start: batch.block_start,
-            block_len: batch.block_len,
-            sample_rate: batch.sample_rate,
-            events_seen: batch.events_seen,
-            events_over_capacity: batch.events_over_capacity,
-            previous_delivery_ns: batch.previous_delivery_ns,
+            block: batch.header,
             events_in_ring: events_in_ring as u32,
             events_lost_in_ring: (stored - events_in_ring) as u32,
-        }
-    }
-
-    /// Where the block starts, in seconds of audio time since activation (0 when the sample
-    /// rate is unknown).
-    pub fn start_seconds(&self) -> f64 {
-        if self.sample_rate > 0.0 {
-            self.block_start as f64 / f64::from(self.sample_rate)
-        } else {
-            0.0
         }
     }
 }
@@ -223,7 +193,7 @@ impl Tap {
         if !shared.open.load(Ordering::Relaxed) {
             return;
         }
-        let losses = &shared.losses[batch.strategy];
+        let losses = &shared.losses[batch.header.strategy];
         let Some(mut producer) = shared.producer.try_borrow_mut() else {
             // Relaxed (all counters below): statistics, read by the GUI as snapshots.
             losses.contended.fetch_add(1, Ordering::Relaxed);
@@ -237,7 +207,7 @@ impl Tap {
             losses.batches.fetch_add(1, Ordering::Relaxed);
             losses
                 .notes
-                .fetch_add(u64::from(batch.events_seen), Ordering::Relaxed);
+                .fetch_add(u64::from(batch.header.events_seen), Ordering::Relaxed);
             return;
         }
         let fit = events.len().min(free - 1);
@@ -269,11 +239,11 @@ mod tests {
 
     fn batch(strategy: Strategy, notes: usize) -> NoteBatch {
         let mut batch = NoteBatch::default();
-        batch.strategy = strategy;
-        batch.block_index = 3;
-        batch.block_start = 300;
-        batch.block_len = 100;
-        batch.sample_rate = 1000.0;
+        batch.header.strategy = strategy;
+        batch.header.block_index = 3;
+        batch.header.block_start = 300;
+        batch.header.block_len = 100;
+        batch.header.sample_rate = 1000.0;
         for n in 0..notes {
             batch.push(NoteEvent {
                 timing: n as u32,
@@ -301,10 +271,10 @@ mod tests {
         let Ok(TapRecord::Batch(header)) = consumer.pop() else {
             panic!("a header comes first");
         };
-        assert_eq!(header.strategy, Strategy::Trap);
+        assert_eq!(header.block.strategy, Strategy::Trap);
         assert_eq!(header.events_in_ring, 2);
         assert_eq!(header.events_lost_in_ring, 0);
-        assert_eq!(header.start_seconds(), 0.3);
+        assert_eq!(header.block.start_seconds(), 0.3);
         for timing in 0..2 {
             match consumer.pop() {
                 Ok(TapRecord::Note(event)) => assert_eq!(event.timing, timing),
@@ -348,7 +318,7 @@ mod tests {
         let mut listener = shared.listener();
         // 44 notes more than a batch holds: 256 stored, 44 counted as over its capacity.
         let dense = batch(Strategy::Trap, crate::batch::BATCH_CAPACITY + 44);
-        assert_eq!(dense.events_over_capacity, 44);
+        assert_eq!(dense.header.events_over_capacity, 44);
         // 8192 records: 31 batches of 257 fill all but 225; the 32nd fits partly, the 33rd not.
         for _ in 0..33 {
             listener.call(&dense);

@@ -8,7 +8,7 @@
 use nice_assert_no_alloc::{assert_no_alloc, AllocDisabler};
 use nice_plug_core::context::gui::ParamSetter;
 use rtcb::{Call, PerStrategy, Status, Strategy, SwitchCaller};
-use rtcb_gui::batch::{NoteBatch, NoteEvent, NoteKind};
+use rtcb_gui::batch::{BlockHeader, NoteBatch, NoteEvent, NoteKind};
 use rtcb_gui::editor::MIN_SIZE;
 use rtcb_gui::link::DEFAULT_SIZE;
 use rtcb_gui::{EditorCore, EditorLink, EditorParams, ParamChange};
@@ -171,13 +171,15 @@ impl Block {
             return false;
         }
         let batch = &mut *self.batch;
-        batch.clear();
-        batch.strategy = strategy;
-        batch.block_index = index;
-        batch.block_start = index * u64::from(BLOCK_LEN);
-        batch.block_len = BLOCK_LEN;
-        batch.sample_rate = SAMPLE_RATE;
-        batch.previous_delivery_ns = self.previous_delivery_ns;
+        batch.start(BlockHeader {
+            strategy,
+            block_index: index,
+            block_start: index * u64::from(BLOCK_LEN),
+            block_len: BLOCK_LEN,
+            sample_rate: SAMPLE_RATE,
+            previous_delivery_ns: self.previous_delivery_ns,
+            ..BlockHeader::default()
+        });
         let note = |i: u64| 60 + (i % 12) as u8;
         if index > 0 {
             batch.push(NoteEvent {

@@ -11,7 +11,7 @@
 //! 2. [`note`](Reporter::note) for each note event forwarded in the block (a no-op when nobody
 //!    listens);
 //! 3. [`end_block`](Reporter::end_block) delivers the batch once, and times the delivery; the
-//!    next batch carries that cost in [`NoteBatch::previous_delivery_ns`].
+//!    next batch carries that cost in its header ([`BlockHeader::previous_delivery_ns`]).
 //!
 //! None of this allocates, frees, locks or makes a system call: the batch is allocated once, when
 //! the plugin is created, and [`Instant`] reads the clock through the vDSO.
@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use nice_plug::midi::{Channel, Key, NoteEvent};
 use rtcb::{Call, Strategy, SwitchCaller};
-use rtcb_gui::batch::{self, NoteBatch, NoteKind};
+use rtcb_gui::batch::{self, BlockHeader, NoteBatch, NoteKind};
 
 /// The audio thread's side of the editor connection. See the [module docs](self).
 pub struct Reporter {
@@ -78,14 +78,16 @@ impl Reporter {
         // registrar's changes (the close's clear among them).
         self.listening = self.caller.poll_listening() && editor_open;
         if self.listening {
-            let batch = &mut *self.batch;
-            batch.clear();
-            batch.strategy = strategy;
-            batch.block_index = block_index;
-            batch.block_start = block_start;
-            batch.block_len = len;
-            batch.sample_rate = self.sample_rate;
-            batch.previous_delivery_ns = self.last_delivery_ns;
+            self.batch.start(BlockHeader {
+                strategy,
+                block_index,
+                block_start,
+                block_len: len,
+                sample_rate: self.sample_rate,
+                events_seen: 0,
+                events_over_capacity: 0,
+                previous_delivery_ns: self.last_delivery_ns,
+            });
         }
         self.listening
     }
@@ -221,12 +223,12 @@ mod tests {
                     let mut log = sink.try_lock().expect("log is free");
                     assert!(log.len() < log.capacity(), "log was sized for the test");
                     log.push(Seen {
-                        strategy: batch.strategy,
-                        block_index: batch.block_index,
-                        block_start: batch.block_start,
-                        block_len: batch.block_len,
-                        events_seen: batch.events_seen,
-                        events_over_capacity: batch.events_over_capacity,
+                        strategy: batch.header.strategy,
+                        block_index: batch.header.block_index,
+                        block_start: batch.header.block_start,
+                        block_len: batch.header.block_len,
+                        events_seen: batch.header.events_seen,
+                        events_over_capacity: batch.header.events_over_capacity,
                         stored: batch.events().len(),
                         first: batch.events().first().copied(),
                     });
@@ -417,7 +419,9 @@ mod tests {
                     // A listener that takes a measurable while (a bounded spin).
                     let until = Instant::now() + std::time::Duration::from_micros(50);
                     while Instant::now() < until {}
-                    sink.try_lock().unwrap().push(batch.previous_delivery_ns);
+                    sink.try_lock()
+                        .unwrap()
+                        .push(batch.header.previous_delivery_ns);
                 }),
             )
             .unwrap();

@@ -20,7 +20,7 @@ impl DeliveryCounters {
     pub fn count(&mut self, header: &BatchHeader) {
         self.batches += 1;
         self.notes += u64::from(header.events_in_ring);
-        self.notes_over_capacity += u64::from(header.events_over_capacity);
+        self.notes_over_capacity += u64::from(header.block.events_over_capacity);
         self.notes_lost_in_ring += u64::from(header.events_lost_in_ring);
     }
 }
@@ -28,15 +28,18 @@ impl DeliveryCounters {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::batch::BlockHeader;
 
     #[test]
     fn adds_up_batches() {
         let mut counters = DeliveryCounters::default();
         let header = BatchHeader {
+            block: BlockHeader {
+                events_over_capacity: 2,
+                ..BlockHeader::default()
+            },
             events_in_ring: 3,
-            events_over_capacity: 2,
             events_lost_in_ring: 1,
-            ..BatchHeader::default()
         };
         counters.count(&header);
         counters.count(&header);

@@ -40,15 +40,15 @@ impl EditorModel {
     /// Takes in one delivered batch.
     pub fn ingest(&mut self, header: &BatchHeader, events: &[NoteEvent]) {
         match self.last {
-            Some((last, _)) if header.block_index <= last => {
+            Some((last, _)) if header.block.block_index <= last => {
                 // The plugin was reactivated: block numbers start over.
                 self.held.release_all();
                 self.cost.clear();
             }
-            Some((last, _)) if header.block_index > last + 1 => {
+            Some((last, _)) if header.block.block_index > last + 1 => {
                 // Blocks went unheard: their note-offs may be among them, so no key stays lit
                 // that may have been released.
-                self.blocks_unheard += header.block_index - last - 1;
+                self.blocks_unheard += header.block.block_index - last - 1;
                 self.held.release_all();
             }
             _ => {}
@@ -59,32 +59,33 @@ impl EditorModel {
             // active before a switch, for the first batch after one); after a gap it may be
             // stale (from before the gap), so it is left out.
             Some((last, strategy))
-                if last + 1 == header.block_index && header.previous_delivery_ns > 0 =>
+                if last + 1 == header.block.block_index
+                    && header.block.previous_delivery_ns > 0 =>
             {
                 self.cost.add(
-                    header.start_seconds(),
-                    header.previous_delivery_ns,
+                    header.block.start_seconds(),
+                    header.block.previous_delivery_ns,
                     strategy,
                 );
             }
             _ => {}
         }
-        self.delivered[header.strategy].count(header);
-        let start = header.start_seconds();
+        self.delivered[header.block.strategy].count(header);
+        let start = header.block.start_seconds();
         for event in events {
             self.held.apply(event);
-            let offset = if header.sample_rate > 0.0 {
-                f64::from(event.timing) / f64::from(header.sample_rate)
+            let offset = if header.block.sample_rate > 0.0 {
+                f64::from(event.timing) / f64::from(header.block.sample_rate)
             } else {
                 0.0
             };
             self.log.push(LoggedEvent {
                 seconds: start + offset,
                 event: *event,
-                strategy: header.strategy,
+                strategy: header.block.strategy,
             });
         }
-        self.last = Some((header.block_index, header.strategy));
+        self.last = Some((header.block.block_index, header.block.strategy));
     }
 
     /// The strategy of the newest batch received, if any.
@@ -96,19 +97,22 @@ impl EditorModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::batch::NoteKind;
+    use crate::batch::{BlockHeader, NoteKind};
 
     fn header(block_index: u64, strategy: Strategy, events: u32, cost: u32) -> BatchHeader {
         BatchHeader {
-            strategy,
-            block_index,
-            block_start: block_index * 100,
-            block_len: 100,
-            sample_rate: 1000.0,
-            events_seen: events,
-            previous_delivery_ns: cost,
+            block: BlockHeader {
+                strategy,
+                block_index,
+                block_start: block_index * 100,
+                block_len: 100,
+                sample_rate: 1000.0,
+                events_seen: events,
+                events_over_capacity: 0,
+                previous_delivery_ns: cost,
+            },
             events_in_ring: events,
-            ..BatchHeader::default()
+            events_lost_in_ring: 0,
         }
     }
 
