@@ -251,9 +251,7 @@ impl EditorCore {
                 .on_hover_text("Notes from the audio thread, handed over by the strategy you pick");
             if cfg!(debug_assertions) {
                 ui.label(RichText::new("debug build").small().color(theme::WARNING))
-                    .on_hover_text(
-                        "Unoptimized: delivery costs are about ten times a release build's",
-                    );
+                    .on_hover_text("Unoptimized: delivery costs are higher than a release build's");
             }
             // The subtitle only in a wide window: its words are in the title's hover text too.
             if ui.ctx().content_rect().width() >= WIDE_FROM {
@@ -297,9 +295,10 @@ impl EditorCore {
                 RichText::new(format!(
                     "· {} {}missed · {listeners} {}",
                     self.model.blocks_unheard,
-                    match compact {
-                        true => "",
-                        false => plural(self.model.blocks_unheard, "block ", "blocks "),
+                    if compact {
+                        ""
+                    } else {
+                        plural(self.model.blocks_unheard, "block ", "blocks ")
                     },
                     plural(listeners, "listener", "listeners"),
                 ))

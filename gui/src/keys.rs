@@ -8,8 +8,6 @@
 //! [`KEY_QUEUE`] per block. A key event the full ring cannot take is counted
 //! ([`KeySender::dropped`]), never waited for.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 /// Key events the ring holds: far more than a hand plays between two audio blocks.
 pub const KEY_QUEUE: usize = 64;
 
@@ -38,7 +36,7 @@ pub enum KeyEvent {
 pub struct KeySender {
     producer: rtrb::Producer<KeyEvent>,
     held: Option<u8>,
-    dropped: AtomicU64,
+    dropped: u64,
 }
 
 /// The audio thread's end.
@@ -53,7 +51,7 @@ pub fn key_channel() -> (KeySender, KeyReceiver) {
         KeySender {
             producer,
             held: None,
-            dropped: AtomicU64::new(0),
+            dropped: 0,
         },
         KeyReceiver { consumer },
     )
@@ -86,14 +84,12 @@ impl KeySender {
 
     /// Key events the full ring could not take (the plugin not processing, for example).
     pub fn dropped(&self) -> u64 {
-        // Relaxed: a count for display.
-        self.dropped.load(Ordering::Relaxed)
+        self.dropped
     }
 
     fn send(&mut self, event: KeyEvent) {
         if self.producer.push(event).is_err() {
-            // Relaxed: a count for display.
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+            self.dropped += 1;
         }
     }
 }

@@ -80,6 +80,8 @@ struct Inner {
     /// Scratch space for one batch's events while draining.
     events: Vec<NoteEvent>,
     keys: KeySender,
+    /// The keyboard's receiving end, until the plugin takes it.
+    key_receiver: Option<KeyReceiver>,
 }
 
 /// The editor's end of the connection to the audio thread; one per plugin instance, shared by
@@ -91,8 +93,6 @@ pub struct EditorLink {
     /// Counts opens, so an editor can tell a new session from the one it drew last.
     session: AtomicU64,
     inner: Mutex<Inner>,
-    /// The keyboard's receiving end, until the plugin takes it.
-    key_receiver: Mutex<Option<KeyReceiver>>,
 }
 
 impl EditorLink {
@@ -114,18 +114,15 @@ impl EditorLink {
                 baseline: Default::default(),
                 events: Vec::with_capacity(BATCH_CAPACITY),
                 keys,
+                key_receiver: Some(key_receiver),
             }),
-            key_receiver: Mutex::new(Some(key_receiver)),
         }
     }
 
     /// The receiving end of the keys played on the editor's keyboard, for `process()`; `Some`
     /// the first time only.
     pub fn take_key_receiver(&self) -> Option<KeyReceiver> {
-        self.key_receiver
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
+        self.lock().key_receiver.take()
     }
 
     /// The key the editor's pointer holds down now, once per frame (see

@@ -188,14 +188,17 @@ mod tests {
     /// What a test listener saw of one batch.
     #[derive(Debug, Clone, PartialEq)]
     struct Seen {
-        strategy: Strategy,
-        block_index: u64,
-        block_start: u64,
-        block_len: u32,
-        events_seen: u32,
-        events_over_capacity: u32,
+        header: BlockHeader,
         stored: usize,
         first: Option<batch::NoteEvent>,
+    }
+
+    /// A registrar and a reporter on the audio side of the same strategies, activated at 48 kHz.
+    fn reporter() -> (SwitchRegistrar<NoteBatch>, Reporter) {
+        let (registrar, caller) = rtcb::switchable::<NoteBatch>();
+        let mut reporter = Reporter::new(caller);
+        reporter.activate(48_000.0);
+        (registrar, reporter)
     }
 
     fn note_on(timing: u32, key: u8) -> NoteEvent<()> {
@@ -223,12 +226,7 @@ mod tests {
                     let mut log = sink.try_lock().expect("log is free");
                     assert!(log.len() < log.capacity(), "log was sized for the test");
                     log.push(Seen {
-                        strategy: batch.header.strategy,
-                        block_index: batch.header.block_index,
-                        block_start: batch.header.block_start,
-                        block_len: batch.header.block_len,
-                        events_seen: batch.header.events_seen,
-                        events_over_capacity: batch.header.events_over_capacity,
+                        header: batch.header,
                         stored: batch.events().len(),
                         first: batch.events().first().copied(),
                     });
@@ -265,9 +263,7 @@ mod tests {
     #[test]
     fn delivers_one_batch_per_block_only_on_the_strategy_listened_to() {
         for strategy in Strategy::ALL {
-            let (mut registrar, caller) = rtcb::switchable::<NoteBatch>();
-            let mut reporter = Reporter::new(caller);
-            reporter.activate(48_000.0);
+            let (mut registrar, mut reporter) = reporter();
             // Nobody listens yet: nothing is gathered.
             assert!(!block(&mut reporter, strategy, 64, 5));
             let log = listen(&mut registrar, strategy);
@@ -285,10 +281,13 @@ mod tests {
                 let log = log.lock().unwrap();
                 assert!(!log.is_empty());
                 for seen in log.iter() {
-                    assert_eq!(seen.strategy, strategy);
-                    assert_eq!(seen.block_start, seen.block_index * 64);
-                    assert_eq!(seen.block_len, 64);
-                    assert_eq!((seen.events_seen, seen.events_over_capacity), (5, 0));
+                    assert_eq!(seen.header.strategy, strategy);
+                    assert_eq!(seen.header.block_start, seen.header.block_index * 64);
+                    assert_eq!(seen.header.block_len, 64);
+                    assert_eq!(
+                        (seen.header.events_seen, seen.header.events_over_capacity),
+                        (5, 0)
+                    );
                     assert_eq!(seen.stored, 5);
                     assert_eq!(
                         seen.first,
@@ -303,7 +302,7 @@ mod tests {
                 }
                 // Consecutive deliveries: block indices count every block, heard or not.
                 let last = log.last().unwrap();
-                assert_eq!(last.block_index, 1 + 4 + 4 - 1);
+                assert_eq!(last.header.block_index, 1 + 4 + 4 - 1);
             });
             registrar.clear(strategy).expect("clear is accepted");
             drop(log);
@@ -313,9 +312,7 @@ mod tests {
     #[test]
     fn a_panicking_listener_stays_inside_the_block_and_is_retired() {
         for strategy in Strategy::ALL {
-            let (mut registrar, caller) = rtcb::switchable::<NoteBatch>();
-            let mut reporter = Reporter::new(caller);
-            reporter.activate(48_000.0);
+            let (mut registrar, mut reporter) = reporter();
             let calls = Arc::new(AtomicU64::new(0));
             let counted = Arc::clone(&calls);
             registrar
@@ -352,10 +349,8 @@ mod tests {
 
     #[test]
     fn nothing_is_gathered_for_a_listener_left_behind_by_a_closed_editor() {
-        let (registrar, caller) = rtcb::switchable::<NoteBatch>();
+        let (registrar, mut reporter) = reporter();
         let link = rtcb_gui::EditorLink::new(registrar);
-        let mut reporter = Reporter::new(caller);
-        reporter.activate(48_000.0);
         let trap = Strategy::Trap;
         // The editor opens and closes before the audio thread has taken its set: the Trap is
         // still full, so the close's clear is refused.
@@ -393,23 +388,19 @@ mod tests {
 
     #[test]
     fn counts_what_does_not_fit_a_dense_block() {
-        let (mut registrar, caller) = rtcb::switchable::<NoteBatch>();
-        let mut reporter = Reporter::new(caller);
-        reporter.activate(48_000.0);
+        let (mut registrar, mut reporter) = reporter();
         let log = listen(&mut registrar, Strategy::Mailbox);
         let dense = BATCH_CAPACITY as u32 + 100;
         while !block(&mut reporter, Strategy::Mailbox, 4096, dense) {}
         let seen = log.lock().unwrap().last().cloned().unwrap();
-        assert_eq!(seen.events_seen, dense);
-        assert_eq!(seen.events_over_capacity, 100);
+        assert_eq!(seen.header.events_seen, dense);
+        assert_eq!(seen.header.events_over_capacity, 100);
         assert_eq!(seen.stored, BATCH_CAPACITY);
     }
 
     #[test]
     fn batches_carry_the_cost_of_the_previous_delivery() {
-        let (mut registrar, caller) = rtcb::switchable::<NoteBatch>();
-        let mut reporter = Reporter::new(caller);
-        reporter.activate(48_000.0);
+        let (mut registrar, mut reporter) = reporter();
         let costs = Arc::new(Mutex::new(Vec::with_capacity(16)));
         let sink = Arc::clone(&costs);
         registrar

@@ -4,8 +4,8 @@
 //!
 //! Each model runs a registrar thread (two where the strategy allows) against the audio thread,
 //! with up to three changes in flight from one registrar (set, set, clear) or four from two
-//! (each sets then clears), and checks: no data race on any slot (loom tracks every cell access), every listener dropped
-//! exactly once and never on the audio thread, a stopped listener never called again, the newest
+//! (each sets then clears), and checks: no data race on any slot (loom tracks every cell
+//! access), every listener dropped exactly once and never on the audio thread, a stopped listener never called again, the newest
 //! accepted change is the one in force after one more audio block, a change seen applied has
 //! handed back the listener it replaced, and no leak (loom checks that every `Arc` is freed).
 //!
@@ -246,17 +246,21 @@ where
             }
             newest
         },
-        |caller, probe, newest| {
-            assert_eq!(
-                block(caller),
-                newest.is_some(),
-                "the newest change in force"
-            );
-            if newest.is_some() {
-                assert_eq!(probe.last_called(), newest);
-            }
-        },
+        assert_newest_in_force,
     );
+}
+
+/// After the registrars are done: one more block calls the listener of the newest accepted
+/// change, or nobody if that change was a clear (`newest`: the listener's id, or `None`).
+fn assert_newest_in_force<C: Call<u8>>(caller: &mut C, probe: &Probe, newest: Option<usize>) {
+    assert_eq!(
+        block(caller),
+        newest.is_some(),
+        "the newest change in force"
+    );
+    if newest.is_some() {
+        assert_eq!(probe.last_called(), newest);
+    }
 }
 
 /// A listener stops itself on its first call: never called again, dropped off the audio thread.
@@ -313,34 +317,23 @@ where
     R: Register<u8> + Clone + Send + 'static,
     C: Call<u8> + Send + 'static,
 {
-    check_with_coverage(move |covered| {
-        let probe = Arc::new(Probe::default());
-        let (registrar, mut caller) = new();
-        let threads: Vec<_> = (0..2)
-            .map(|_| {
-                let mut registrar = registrar.clone();
-                let probe = probe.clone();
-                thread::spawn(move || {
-                    let (id, listener) = probe.listener(None);
-                    note(registrar.set(listener)).map(|ticket| (ticket, id))
-                })
-            })
-            .collect();
-        concurrent_blocks(&mut caller, 2, covered);
-        let accepted: Vec<_> = threads
-            .into_iter()
-            .filter_map(|t| t.join().unwrap())
-            .collect();
-        let newest = accepted.iter().max().expect("one set is always accepted").1;
-        assert!(block(&mut caller));
-        assert_eq!(probe.last_called(), Some(newest));
-        settle(&probe, registrar, caller);
-    });
+    two_registrars_race_audio(new, false);
 }
 
 /// Two registrars each set then clear, four changes in flight at most; after one more block the
 /// change with the newest accepted ticket is in force.
 fn two_registrars_change_twice<R, C>(new: fn() -> (R, C))
+where
+    R: Register<u8> + Clone + Send + 'static,
+    C: Call<u8> + Send + 'static,
+{
+    two_registrars_race_audio(new, true);
+}
+
+/// The skeleton of the two-registrar models: each registrar sets (and clears after, with
+/// `then_clear`) while the audio thread runs two blocks; then the newest accepted change must be
+/// in force, and everything is settled.
+fn two_registrars_race_audio<R, C>(new: fn() -> (R, C), then_clear: bool)
 where
     R: Register<u8> + Clone + Send + 'static,
     C: Call<u8> + Send + 'static,
@@ -355,7 +348,9 @@ where
                 thread::spawn(move || {
                     let (id, listener) = probe.listener(None);
                     let set = note(registrar.set(listener)).map(|ticket| (ticket, Some(id)));
-                    let clear = note(registrar.clear()).map(|ticket| (ticket, None));
+                    let clear = then_clear
+                        .then(|| note(registrar.clear()).map(|ticket| (ticket, None)))
+                        .flatten();
                     [set, clear]
                 })
             })
@@ -367,14 +362,7 @@ where
             .flatten()
             .collect();
         let newest = accepted.iter().max().expect("one set is always accepted").1;
-        assert_eq!(
-            block(&mut caller),
-            newest.is_some(),
-            "the newest change in force"
-        );
-        if newest.is_some() {
-            assert_eq!(probe.last_called(), newest);
-        }
+        assert_newest_in_force(&mut caller, &probe, newest);
         settle(&probe, registrar, caller);
     });
 }

@@ -20,7 +20,7 @@ pub fn table(ui: &mut Ui, active: Strategy, cost: &CostTracker) {
                     "What deliver() cost the audio thread per block: the strategy's hand-over \
                      and the editor's listener copying the batch into its ring. The library's \
                      benchmarks time the hand-over alone, in nanoseconds. A debug build (the \
-                     title row says so) is about ten times slower"
+                     title row says so) is slower"
                         .to_owned(),
                 ),
                 ("p50".to_owned(), "The median".to_owned()),

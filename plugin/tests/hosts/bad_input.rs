@@ -316,6 +316,7 @@ fn parameter_values_out_of_range_end_in_range() {
     let _alone = alone();
     let mut plugin = Plugin::new();
     let params = plugin.params();
+    let demo = plugin.param_id("Demo pattern");
     let mut active = plugin.activate(48_000.0, 64);
     for param in &params {
         let (min, max) = (param.min, param.max);
@@ -333,7 +334,6 @@ fn parameter_values_out_of_range_end_in_range() {
             (-1e300, Some(min)),
         ];
         for (sent, clamped) in cases {
-            let demo = demo_id(&params);
             // The demo is switched off at the block's start, before the value under test.
             let before = if param.id == demo {
                 0.0
@@ -364,15 +364,6 @@ fn parameter_values_out_of_range_end_in_range() {
     }
     plugin.deactivate(active);
     plugin.assert_still_forwards(3);
-}
-
-/// The demo switch's id, among `params`.
-fn demo_id(params: &[crate::host::clap::ParamDesc]) -> u32 {
-    params
-        .iter()
-        .find(|p| p.name == "Demo pattern")
-        .expect("a demo switch")
-        .id
 }
 
 #[test]

@@ -503,10 +503,9 @@ impl Active {
     /// The host's buffers, inputs filled with random samples, and their tables for `process_raw`
     /// (valid while `self` is neither moved nor dropped).
     pub fn random_input_channels(&mut self, seed: u64, mode: AudioMode) -> Channels {
-        let mut rng = traffic::Rng::new(seed);
-        for sample in self.audio.inputs.iter_mut().flatten().flatten() {
-            *sample = traffic::random_sample(&mut rng);
-        }
+        let frames = self.max_frames;
+        self.audio
+            .fill_inputs(&mut traffic::Rng::new(seed), frames as usize);
         Channels::new(&mut self.audio, mode)
     }
 
@@ -536,6 +535,16 @@ pub struct AudioBuffers {
 }
 
 impl AudioBuffers {
+    /// Fills the first `frames` samples of every input channel with random bit patterns
+    /// ([`traffic::random_sample`]).
+    fn fill_inputs(&mut self, rng: &mut traffic::Rng, frames: usize) {
+        for channel in self.inputs.iter_mut().flatten() {
+            for sample in channel.iter_mut().take(frames) {
+                *sample = traffic::random_sample(rng);
+            }
+        }
+    }
+
     fn new(inputs: &[u32], outputs: &[u32], frames: usize) -> AudioBuffers {
         let port = |channels: &u32| vec![vec![0.0; frames]; *channels as usize];
         AudioBuffers {
@@ -693,18 +702,19 @@ impl AudioThread<'_> {
     /// pass-through must give back ([`traffic::passed_through`]).
     pub fn fill_audio(&mut self, rng: &mut traffic::Rng, frames: u32) -> Vec<Vec<u32>> {
         let frames = frames as usize;
-        let mut expected = Vec::new();
-        for channel in self.audio.inputs.iter_mut().flatten() {
-            for sample in channel.iter_mut().take(frames) {
-                *sample = traffic::random_sample(rng);
-            }
-            expected.push(
+        self.audio.fill_inputs(rng, frames);
+        let expected = self
+            .audio
+            .inputs
+            .iter()
+            .flatten()
+            .map(|channel| {
                 channel[..frames]
                     .iter()
                     .map(traffic::passed_through)
-                    .collect(),
-            );
-        }
+                    .collect()
+            })
+            .collect();
         for channel in self.audio.outputs.iter_mut().flatten() {
             for sample in channel.iter_mut().take(frames) {
                 *sample = f32::from_bits(rng.next_u64() as u32);
