@@ -50,6 +50,8 @@ pub struct Config {
     pub held_lock: ChangePlan,
     /// Audio-side calls in the `hazards` run, per subject (at least; see `hazards`).
     pub hazard_calls: u64,
+    /// Stops of the registrar per subject in the `frozen_registrar` run.
+    pub registrar_stops: u64,
     /// Whether the peer crates run beside the strategies (`--peers`).
     pub peers: bool,
 }
@@ -139,6 +141,11 @@ impl Config {
                 ..set_unset
             },
             hazard_calls: if mode == "tiny" { 10_000 } else { 1_000_000 },
+            registrar_stops: match mode {
+                "full" => 1000,
+                "quick" => 200,
+                _ => 10,
+            },
             peers: false,
         }
     }

@@ -7,6 +7,7 @@ pub mod changes;
 pub mod chart;
 pub mod config;
 pub mod contended;
+pub mod frozen;
 pub mod hazards;
 pub mod memory;
 pub mod output;
@@ -52,6 +53,8 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Report {
         hazard_subjects.push(Subject::Peer(Peer::RtrbDropOnAudio));
     }
     let hazards = hazards::run(&hazard_subjects, config.hazard_calls);
+    progress("frozen_registrar");
+    let frozen_registrar = frozen::run(&hazard_subjects, config.registrar_stops);
 
     let mut results = idle.results;
     results.extend(uncontended.results);
@@ -63,6 +66,7 @@ pub fn run(config: &Config, progress: &mut dyn FnMut(&str)) -> Report {
         held_lock,
         sizes,
         hazards,
+        frozen_registrar,
         rows: Vec::new(),
         targets: Vec::new(),
         method: Method {

@@ -3,6 +3,7 @@
 use crate::peers::Peer;
 use crate::results::{CallCost, ChangeRun, Hazards, Report};
 use crate::subject::Kind;
+use crate::subject::Subject;
 use std::fmt::Write;
 
 /// Every number as JSON (the issue's shape, with more fields).
@@ -52,6 +53,7 @@ pub fn markdown(report: &Report) -> String {
     );
     side_by_side_table(&mut out, report);
     hazards_table(&mut out, report);
+    frozen_table(&mut out, report);
     if report.results.iter().any(|r| r.kind == Kind::Peer) {
         adapters_table(&mut out, report);
     }
@@ -270,8 +272,9 @@ fn side_by_side_table(out: &mut String, report: &Report) {
         out,
         "| | idle ns (loop incl.) | uncontended ns | contended ns | contended p99.9 ns | \
          listener called (contended) | change ns (tight loop) | refused (tight loop) | \
-         allocations / M calls | frees / M calls | syscalls / M calls |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+         allocations / M calls | frees / M calls | syscalls / M calls | \
+         audio stalled by a stopped registrar |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     let cell = |name: &str, scenario: &str, pick: fn(&CallCost) -> f64| {
         report
@@ -302,10 +305,17 @@ fn side_by_side_table(out: &mut String, report: &Report) {
                 || "n/a".to_owned(),
                 |share| format!("{:.0}%", share * 100.0),
             );
+        let stalled = report.frozen_of(name).map_or_else(
+            || "n/a".to_owned(),
+            |f| match f.stalls {
+                0 => format!("0 of {}", f.stops),
+                n => format!("**{n}** of {}", f.stops),
+            },
+        );
         let _ = writeln!(
             out,
             "| {shown} | {} | {} | {} | {} | {called} | {} | {:.1}% | {allocations} | {frees} | \
-             {syscalls} |",
+             {syscalls} | {stalled} |",
             cell(name, "idle", |r| r.summary.gross_median_ns),
             cell(name, "uncontended", |r| r.summary.median_ns),
             cell(name, "contended", |r| r.summary.median_ns),
@@ -328,7 +338,7 @@ fn side_by_side_table(out: &mut String, report: &Report) {
     };
     let _ = writeln!(
         out,
-        "| *baselines* | {} (atomic load) | {} (boxed call) | | | | | | | | |\n",
+        "| *baselines* | {} (atomic load) | {} (boxed call) | | | | | | | | | |\n",
         baseline("atomic_load", true),
         baseline("boxed_call", false),
     );
@@ -340,7 +350,8 @@ fn side_by_side_table(out: &mut String, report: &Report) {
          per segment timed as a whole, as the C++ study does, divided by its changes (refused \
          ones included). The last three columns come from the `hazards` run: {} audio-side \
          calls on a fresh thread while a registrar thread changes the listener flat out; any \
-         count above 0 is in bold.\n",
+         count above 0 is in bold. The last column comes from the `frozen_registrar` run: how \
+         often stopping the registrar at a random instruction left the audio side waiting.\n",
         report.method.config.set_unset.tight_pairs, report.method.config.hazard_calls,
     );
 }
@@ -391,6 +402,56 @@ fn hazards_table(out: &mut String, report: &Report) {
          thread and then lets it run (no ptrace). The audio thread is fresh per subject, so a \
          first use's cost (a thread-local node, say) counts.\n"
     );
+}
+
+/// Whether a registrar stopped mid-change made the audio side wait, with what the source says.
+fn frozen_table(out: &mut String, report: &Report) {
+    let _ = writeln!(
+        out,
+        "#### frozen_registrar: can a registrar make the audio side wait?\n\n\
+         | | stops | audio stalled | calls while stopped (mean per stop) | registrar changes | \
+         the source says |\n|---|---:|---:|---:|---:|---|"
+    );
+    for f in &report.frozen_registrar {
+        let says = subject_named(f.name).map_or("", Subject::audio_waits_for_registrar);
+        if let Some(why) = &f.not_measured {
+            let _ = writeln!(out, "| {} | not measured: {why} | | | | {says} |", f.name);
+            continue;
+        }
+        let stalled = match (f.stalls, f.never_resumed) {
+            (0, _) => "0".to_owned(),
+            (n, 0) => format!("**{n}**"),
+            (n, stuck) => format!("**{n}** ({stuck} never resumed)"),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {stalled} | {:.0} | {} | {says} |",
+            f.name,
+            f.stops,
+            f.calls_while_stopped as f64 / f.stops.max(1) as f64,
+            f.registrar_changes,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nThe registrar changes the listener, then polls until the audio side took it, again \
+         and again, while the audio side calls in a loop. Each stop sends the registrar a \
+         signal whose handler blocks until released, so it stops at whatever instruction it was \
+         at, holding what it held; a stall is an audio side stuck inside one call for the first \
+         {} ms of the stop and {} ms more (longer than the OS keeps a runnable thread waiting). A stop lands inside a change only some of the time: a \
+         0 means \"not seen in this many stops\", and the last column says, from each \
+         hand-over's source, whether it can happen.\n",
+        crate::frozen::FREEZE.as_millis(),
+        crate::frozen::STALL_CONFIRM.as_millis(),
+    );
+}
+
+/// The strategy or peer called `name` (the naive rtrb adapter included).
+fn subject_named(name: &str) -> Option<Subject> {
+    Subject::all(true)
+        .into_iter()
+        .chain([Subject::Peer(Peer::RtrbDropOnAudio)])
+        .find(|s| s.name() == name)
 }
 
 /// What each peer's adapter does.

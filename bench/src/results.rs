@@ -161,6 +161,28 @@ impl Hazards {
     }
 }
 
+/// What stopping a subject's registrar mid-change did to its audio side (`frozen_registrar`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FrozenRegistrar {
+    /// The strategy's or peer's name.
+    pub name: &'static str,
+    /// `strategy` or `peer`.
+    pub kind: Kind,
+    /// Times the registrar was stopped and released.
+    pub stops: u64,
+    /// Stops during which the audio side was stuck inside a call, waiting for the registrar.
+    pub stalls: u64,
+    /// Stalls the audio side did not recover from once the registrar was released.
+    pub never_resumed: u64,
+    /// Audio-side calls finished while the registrar was stopped, over every stop.
+    pub calls_while_stopped: u64,
+    /// Changes the registrar made over the run.
+    pub registrar_changes: u64,
+    /// Why nothing was measured, if it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_measured: Option<String>,
+}
+
 /// One line of the side-by-side table, as `--json` writes it in `rows`: a subject in one
 /// scenario, with its audio side's hazards per million calls.
 #[derive(Debug, Clone, Serialize)]
@@ -182,6 +204,11 @@ pub struct Row {
     pub frees: Option<f64>,
     /// Audio-thread system calls per million audio-side calls.
     pub syscalls: Option<f64>,
+    /// Of the `frozen_registrar` run's stops of the registrar, those that left the audio side
+    /// waiting.
+    pub stalled_stops: Option<u64>,
+    /// The `frozen_registrar` run's stops of the registrar.
+    pub stops: Option<u64>,
 }
 
 /// The targets, judged on this run's numbers.
@@ -232,6 +259,8 @@ pub struct Report {
     pub sizes: Vec<Sizes>,
     /// What each audio side did that a real-time thread must not.
     pub hazards: Vec<Hazards>,
+    /// Whether a registrar stopped mid-change made the audio side wait.
+    pub frozen_registrar: Vec<FrozenRegistrar>,
     /// Every subject in every scenario, side by side (derived from the above).
     pub rows: Vec<Row>,
     /// The targets.
@@ -253,6 +282,13 @@ impl Report {
         self.hazards.iter().find(|h| h.name == name)
     }
 
+    /// The `frozen_registrar` result of the subject called `name`.
+    pub fn frozen_of(&self, name: &str) -> Option<&FrozenRegistrar> {
+        self.frozen_registrar
+            .iter()
+            .find(|f| f.name == name && f.not_measured.is_none())
+    }
+
     /// The side-by-side rows: every subject in `idle`, `uncontended`, `contended` and
     /// `set_unset`, and the baselines.
     pub fn side_by_side(&self) -> Vec<Row> {
@@ -269,6 +305,8 @@ impl Report {
             allocations: per_million(name, |h| Some(h.allocations)),
             frees: per_million(name, |h| Some(h.frees)),
             syscalls: per_million(name, |h| h.syscalls),
+            stalled_stops: self.frozen_of(name).map(|f| f.stalls),
+            stops: self.frozen_of(name).map(|f| f.stops),
         };
         let calls = self.results.iter().map(|r| {
             row(
@@ -283,6 +321,8 @@ impl Report {
             allocations: None,
             frees: None,
             syscalls: None,
+            stalled_stops: None,
+            stops: None,
             ..row(
                 b.name,
                 b.kind,

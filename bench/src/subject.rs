@@ -111,6 +111,27 @@ impl Subject {
         }
     }
 
+    /// Whether a registrar stopped in the middle of a change can make this subject's audio side
+    /// wait, as its source says, and why. The `frozen_registrar` run looks for it happening.
+    pub fn audio_waits_for_registrar(self) -> &'static str {
+        match self {
+            Subject::Strategy(Strategy::SpinLock) => "no: one try-lock; a held lock skips the call",
+            Subject::Strategy(Strategy::SpscQueue) => {
+                "no: a change is visible only once written (the ring's tail store)"
+            }
+            Subject::Strategy(Strategy::Trap) => {
+                "no: a slot being written (`BUSY`) is not taken; the next call looks again"
+            }
+            Subject::Strategy(Strategy::OverwriteRing) => {
+                "no: one swap takes the newest finished slot"
+            }
+            Subject::Strategy(Strategy::Mailbox) => {
+                "no: one swap of the inbox; registrars' mutex is never touched"
+            }
+            Subject::Peer(peer) => peer.audio_waits_for_registrar(),
+        }
+    }
+
     /// The most listeners it keeps alive at once outside the registrar, if bounded.
     pub fn max_live_listeners(self) -> Option<usize> {
         match self {

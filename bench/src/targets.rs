@@ -142,6 +142,13 @@ pub fn judge(report: &Report) -> Vec<Target> {
         // SpinLock's registrar waits on most listener runs; the others on (next to) none.
         met: spin_lock_waits >= 0.5 && others_worst <= 0.1,
     });
+    if let Some(f) = report.frozen_of("Mailbox") {
+        targets.push(Target {
+            target: "a registrar stopped mid-change never leaves Mailbox's audio side waiting",
+            measured: format!("{} stalls in {} stops", f.stalls, f.stops),
+            met: f.stalls == 0,
+        });
+    }
     if report.results.iter().any(|r| r.kind == Kind::Peer) {
         peer_targets(report, &mut targets);
     }

@@ -1,8 +1,8 @@
 //! Runs the benchmark report's scenarios in their tiny configuration with the peers (every code
 //! path, no meaningful numbers) and checks the shape of what it produces: every strategy and
 //! peer in every scenario, both baselines, sizes, exact accounting of every attempted change,
-//! no refusal from those that never refuse, the hazards counted, and the side-by-side rows. No
-//! timing is asserted.
+//! no refusal from those that never refuse, the hazards counted, no strategy's audio side left
+//! waiting by a stopped registrar, and the side-by-side rows. No timing is asserted.
 
 use rtcb::Strategy;
 use rtcb_bench::alloc_count::CountingAllocator;
@@ -49,7 +49,8 @@ fn a_tiny_report_has_the_published_shape_and_accounts_for_every_change() {
             "contended",
             "set_unset",
             "held_lock",
-            "hazards"
+            "hazards",
+            "frozen_registrar"
         ]
     );
 
@@ -177,6 +178,19 @@ fn a_tiny_report_has_the_published_shape_and_accounts_for_every_change() {
         "dropping replaced listeners on the audio thread frees there: {naive:?}"
     );
 
+    // frozen_registrar: every subject and the naive queue; the strategies' audio side never
+    // waits for a stopped registrar (wait-free), and every audio side goes on once released.
+    assert_eq!(names(&json["frozen_registrar"]), hazard_names);
+    for frozen in &report.frozen_registrar {
+        assert_eq!(frozen.not_measured, None, "{frozen:?}");
+        assert_eq!(frozen.stops, config.registrar_stops, "{frozen:?}");
+        assert!(frozen.registrar_changes > 0, "{frozen:?}");
+        assert_eq!(frozen.never_resumed, 0, "{frozen:?}");
+        if frozen.kind == rtcb_bench::subject::Kind::Strategy {
+            assert_eq!(frozen.stalls, 0, "{frozen:?}");
+        }
+    }
+
     // rows: every subject in the four scenarios plus the two baselines, with the fields the
     // side-by-side table shows.
     let rows = json["rows"].as_array().expect("rows");
@@ -186,7 +200,7 @@ fn a_tiny_report_has_the_published_shape_and_accounts_for_every_change() {
             assert!(!row[field].is_null(), "{field} of {row}");
         }
         if row["kind"] != "baseline" {
-            for field in ["allocations", "frees", "syscalls"] {
+            for field in ["allocations", "frees", "syscalls", "stalled_stops", "stops"] {
                 assert!(row[field].as_f64().is_some(), "{field} of {row}");
             }
         }
@@ -202,6 +216,7 @@ fn a_tiny_report_has_the_published_shape_and_accounts_for_every_change() {
         "Memory",
         "Side by side",
         "hazards",
+        "frozen_registrar",
         "adapters",
     ] {
         assert!(markdown.contains(heading), "the tables lack {heading}");

@@ -108,6 +108,38 @@ impl Peer {
         }
     }
 
+    /// Whether a registrar stopped in the middle of a change can make the adapter's audio side
+    /// wait, as the crate's source says, and why.
+    pub fn audio_waits_for_registrar(self) -> &'static str {
+        match self {
+            Peer::ArcSwap => "no: `load` is wait-free (a debt slot, or the writer helps)",
+            Peer::Basedrop => {
+                "no: `get` counts itself in and out; it is the writer that waits for readers"
+            }
+            Peer::TripleBuffer => "no: `update` is one swap",
+            Peer::Rtrb => "no: wait-free single-producer ring",
+            Peer::ArrayQueue => {
+                "**yes**: `pop` spins on a slot a `push` has claimed (tail moved) but not yet \
+                 written; `push` likewise on a slot being popped"
+            }
+            Peer::AtomicRefCell => "no: `try_borrow_mut` fails at once",
+            Peer::ParkingLotMutex => {
+                "**yes**, rarely: `try_lock` fails at once, but an unlock that wakes a parked \
+                 registrar locks parking_lot's bucket (a `WordLock`, which parks when held), \
+                 held by a registrar stopped while parking"
+            }
+            Peer::StdMutex => {
+                "no: `try_lock` fails at once; an unlock that wakes the registrar makes a \
+                 `futex` call, bounded kernel work"
+            }
+            Peer::RtrbDropOnAudio => {
+                "**yes**, for listeners above glibc's fast-bin size (128 bytes): their free takes \
+                 the arena's lock, which a registrar stopped in `malloc` may hold (the small \
+                 listeners measured here are freed without it)"
+            }
+        }
+    }
+
     /// The most listeners the adapter keeps alive at once outside the registrar, if bounded.
     pub fn max_live_listeners(self) -> Option<usize> {
         match self {
