@@ -39,6 +39,7 @@ struct Tally {
     caught_up: bool,
     tight_changes: u64,
     tight_refused: u64,
+    tight_coalesced: u64,
     tight_time: Duration,
 }
 
@@ -57,6 +58,7 @@ impl Default for Tally {
             caught_up: true,
             tight_changes: 0,
             tight_refused: 0,
+            tight_coalesced: 0,
             tight_time: Duration::ZERO,
         }
     }
@@ -102,6 +104,7 @@ impl Tally {
             caught_up: self.caught_up,
             tight_loop_changes: self.tight_changes,
             tight_loop_refused: self.tight_refused,
+            tight_loop_coalesced: self.tight_coalesced,
             tight_loop_mean_ns: nanos(self.tight_time) as f64 / self.tight_changes.max(1) as f64,
         }
     }
@@ -320,7 +323,8 @@ fn sample_latency<R: Registrar>(
 /// The study's measurement: `plan.tight_pairs` set+clear pairs back to back, timed as a
 /// whole. The listeners are built before the clock starts; refused ones are dropped inside the
 /// loop (a cost refusing puts on the registrar). Afterwards, outside the timing, it waits for
-/// the audio thread to take the last change.
+/// the audio thread to take the last change, and counts the accepted changes it never
+/// installed (coalesced: superseded in flight).
 fn tight_loop<R: Registrar>(
     registrar: &mut R,
     plan: &ChangePlan,
@@ -331,6 +335,8 @@ fn tight_loop<R: Registrar>(
     let mut listeners: Vec<R::Listener> = (0..plan.tight_pairs).map(|_| listener()).collect();
     let mut refused = 0u64;
     let mut last = None;
+    // The hammer before waited for the audio thread, so no change is in flight here.
+    let applied_before = registrar.applied_changes();
     let start = Instant::now();
     for listener in listeners.drain(..) {
         for ticket in [registrar.set(listener), registrar.clear()] {
@@ -344,9 +350,12 @@ fn tight_loop<R: Registrar>(
     if !catch_up(registrar, clock, last) {
         tally.caught_up = false;
     }
+    let changes = 2 * plan.tight_pairs as u64;
+    let applied = registrar.applied_changes() - applied_before;
     tally.tight_time += spent;
-    tally.tight_changes += 2 * plan.tight_pairs as u64;
+    tally.tight_changes += changes;
     tally.tight_refused += refused;
+    tally.tight_coalesced += (changes - refused).saturating_sub(applied);
 }
 
 /// A small deterministic generator for the latency pauses.

@@ -271,7 +271,7 @@ fn side_by_side_table(out: &mut String, report: &Report) {
     let _ = writeln!(
         out,
         "| | idle ns (loop incl.) | uncontended ns | contended ns | contended p99.9 ns | \
-         listener called (contended) | change ns (tight loop) | refused (tight loop) | \
+         listener called (contended) | change ns (tight loop) | refused / coalesced (tight loop) | \
          allocations / M calls | frees / M calls | syscalls / M calls | \
          audio stalled by a stopped registrar |\n\
          |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -314,7 +314,7 @@ fn side_by_side_table(out: &mut String, report: &Report) {
         );
         let _ = writeln!(
             out,
-            "| {shown} | {} | {} | {} | {} | {called} | {} | {:.1}% | {allocations} | {frees} | \
+            "| {shown} | {} | {} | {} | {} | {called} | {} | {:.1}% / {:.1}% | {allocations} | {frees} | \
              {syscalls} | {stalled} |",
             cell(name, "idle", |r| r.summary.gross_median_ns),
             cell(name, "uncontended", |r| r.summary.median_ns),
@@ -322,6 +322,7 @@ fn side_by_side_table(out: &mut String, report: &Report) {
             cell(name, "contended", |r| r.summary.p999_ns),
             ns(change.tight_loop_mean_ns),
             100.0 * change.tight_loop_refused as f64 / change.tight_loop_changes.max(1) as f64,
+            100.0 * change.tight_loop_coalesced as f64 / change.tight_loop_changes.max(1) as f64,
         );
     }
     let baseline = |name: &str, gross: bool| {
@@ -348,7 +349,8 @@ fn side_by_side_table(out: &mut String, report: &Report) {
          loop around it, as its sub-nanosecond ratios are taken; the others net of it), the \
          contended p99.9 from single timed calls. Change: a tight loop of {} set+clear pairs \
          per segment timed as a whole, as the C++ study does, divided by its changes (refused \
-         ones included). The last three columns come from the `hazards` run: {} audio-side \
+         and coalesced ones included; coalesced: accepted, then superseded before the audio \
+         thread installed them). The last three columns come from the `hazards` run: {} audio-side \
          calls on a fresh thread while a registrar thread changes the listener flat out; any \
          count above 0 is in bold. The last column comes from the `frozen_registrar` run: how \
          often stopping the registrar at a random instruction left the audio side waiting.\n",

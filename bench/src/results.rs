@@ -94,6 +94,8 @@ pub struct ChangeRun {
     pub tight_loop_changes: u64,
     /// Of those, the refused ones.
     pub tight_loop_refused: u64,
+    /// Of those, the ones accepted but superseded before the audio thread installed them.
+    pub tight_loop_coalesced: u64,
     /// The tight loop's time divided by its changes, in ns (refused ones included, as in the
     /// study).
     pub tight_loop_mean_ns: f64,

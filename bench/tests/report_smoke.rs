@@ -32,6 +32,13 @@ fn can_refuse(name: &str) -> bool {
     }
 }
 
+/// Whether the subject called `name` may accept a change and supersede it before the audio
+/// side installs it (latest wins).
+fn coalesces(name: &str) -> bool {
+    // SpscQueue installs only the newest of what waits; triple_buffer keeps the newest write.
+    ["SpscQueue", "OverwriteRing", "Mailbox", "triple_buffer"].contains(&name)
+}
+
 #[test]
 fn a_tiny_report_has_the_published_shape_and_accounts_for_every_change() {
     let mut heard = Vec::new();
@@ -124,6 +131,15 @@ fn a_tiny_report_has_the_published_shape_and_accounts_for_every_change() {
                 "{scenario} {strategy}"
             );
             assert!(run["tight_loop_mean_ns"].as_f64().expect("tight loop") > 0.0);
+            // Only the latest-wins hand-overs coalesce: the others refuse or replace at once.
+            assert!(
+                count("tight_loop_refused") + count("tight_loop_coalesced")
+                    <= count("tight_loop_changes"),
+                "{scenario} {strategy}"
+            );
+            if !coalesces(strategy) {
+                assert_eq!(count("tight_loop_coalesced"), 0, "{scenario} {strategy}");
+            }
             if !can_refuse(strategy) {
                 assert_eq!(
                     count("refused") + count("tight_loop_refused"),
