@@ -348,21 +348,31 @@ mod freeze {
                 return Err(format!("tgkill: {}", std::io::Error::last_os_error()));
             }
             // Acquire: pairs with the handler's Release.
-            wait_until(|| STOPPED.load(Ordering::Acquire), "the stop to begin")?;
+            if let Err(why) = wait_until(|| STOPPED.load(Ordering::Acquire), "the stop to begin") {
+                // Released in advance: a handler that runs late returns at once, so the
+                // thread cannot stay stopped (and its join hang) after this error.
+                self.release();
+                return Err(why);
+            }
             Ok(Stopped {
                 freezer: self,
                 _alone: alone,
             })
         }
+
+        /// Sends the byte a stopped thread's handler waits for.
+        fn release(&self) {
+            let byte = 1u8;
+            // SAFETY: write(2) of one byte from this stack to the pipe's write end.
+            let written =
+                unsafe { libc::write(self.release_write, (&byte as *const u8).cast(), 1) };
+            assert_eq!(written, 1, "the stopped thread is released");
+        }
     }
 
     impl Drop for Stopped<'_> {
         fn drop(&mut self) {
-            let byte = 1u8;
-            // SAFETY: write(2) of one byte from this stack to the pipe's write end.
-            let written =
-                unsafe { libc::write(self.freezer.release_write, (&byte as *const u8).cast(), 1) };
-            assert_eq!(written, 1, "the stopped thread is released");
+            self.freezer.release();
             // Acquire: pairs with the handler's Release.
             let ended = wait_until(|| !STOPPED.load(Ordering::Acquire), "the stop to end");
             ended.expect("a released thread leaves the handler");

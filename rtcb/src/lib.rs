@@ -39,24 +39,24 @@
 //!
 //! | strategy | registrars | a change can be refused | registrar waits for the audio thread | most listeners alive | idle check, ns | ask + deliver, ns | change, ns |
 //! |---|---|---|---|---|---:|---:|---:|
-//! | [`spin_lock`] | many | no | **yes**, while the listener runs | 1 | 0.49 | 1.94 | 9.1 |
-//! | [`spsc_queue`] | one | **yes**, when 4 changes are queued | no | 5 | 1.01 | 1.74 | 8.1 |
-//! | [`trap`] | many | **yes**, until the audio thread takes the pending one | no | 2 | 0.91 | 1.79 | 8.5 |
-//! | [`overwrite_ring`] | one | no (latest wins) | no | 3 | 1.24 | 2.49 | 9.7 |
-//! | [`mailbox`] | many | no (latest wins) | no | 6 | 0.59 | 1.58 | 18.1 |
+//! | [`spin_lock`] | many | no | **yes**, while the listener runs | 1 | 0.53 | 2.99 | 10.2 |
+//! | [`spsc_queue`] | one | **yes**, when 4 changes are queued | no | 5 | 1.07 | 2.81 | 9.7 |
+//! | [`trap`] | many | **yes**, until the audio thread takes the pending one | no | 2 | 0.95 | 2.85 | 10.5 |
+//! | [`overwrite_ring`] | one | no (latest wins) | no | 3 | 1.32 | 4.85 | 11.0 |
+//! | [`mailbox`] | many | no (latest wins) | no | 6 | 0.63 | 2.09 | 25.1 |
 //!
 //! "Most listeners alive" counts those outside the registrars' hands (a registrar inside `set`
 //! holds one or two more). The costs are medians from one run of
 //! `cargo run --release -p rtcb_bench -- --peers` on the project's 2-vCPU VM (`docs/benchmarks.md`):
-//! the idle check per loop iteration (a bare atomic load and branch: 0.98 ns), asking and
-//! delivering to an installed listener (a bare boxed call: 1.56 ns), and one registrar change
+//! the idle check per loop iteration (a bare atomic load and branch: 0.60 ns), asking and
+//! delivering to an installed listener (a bare boxed call: 1.95 ns), and one registrar change
 //! (the mean over a tight loop of set+clear pairs, refused ones included). Compare them as ratios; they
 //! move between runs. The same run measured eight crates people use instead (arc-swap,
 //! basedrop, triple_buffer, rtrb, crossbeam's `ArrayQueue`, atomic_refcell, parking_lot and std
 //! mutexes, each used the careful way): `Mailbox`'s median was at or below every one's idle,
 //! uncontended and contended, and its audio side made no allocation, free or system call, while
 //! a mutex unlock on the audio thread made `futex` calls. Stopping the registrar at random
-//! instructions never left a strategy's audio side waiting; it left `ArrayQueue`'s spinning in 88
+//! instructions never left a strategy's audio side waiting; it left `ArrayQueue`'s spinning in 115
 //! of 1,000 stops.
 //!
 //! Which to use: `Mailbox` unless you have a reason. It never refuses, never makes a registrar
