@@ -25,17 +25,18 @@
 use crate::contended::{wait_for_first_change, StopOnDrop};
 use crate::results::FrozenRegistrar;
 use crate::subject::{change, with_subject, Caller, Payload, Registrar, Subject, Visit, Work};
+use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// How long the registrar stays stopped before the audio side is looked at (twice, if it
-/// looks stuck).
+/// How long the registrar stays stopped before the audio side is looked at, and how often it
+/// is looked at again while it looks stuck.
 pub const FREEZE: Duration = Duration::from_millis(1);
 
 /// How much longer an audio side that looks stuck must stay stuck to count as waiting for the
-/// stopped registrar: longer than the OS keeps a runnable thread off a core on a loaded
-/// two-core machine (a few of its time slices of a few ms).
+/// stopped registrar. Chosen (not measured) to be longer than the OS keeps a runnable thread
+/// off a core on a loaded two-core machine: a few time slices of a few ms.
 pub const STALL_CONFIRM: Duration = Duration::from_millis(20);
 
 /// The registrar's polls of `is_applied` after a change before it makes the next anyway (a
@@ -123,7 +124,7 @@ impl Pauses {
 }
 
 /// What the stops of one subject found.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Stops {
     /// Stops made (the registrar was stopped and released this often).
     pub stops: u64,
@@ -136,7 +137,7 @@ pub struct Stops {
     /// Audio-side calls finished while the registrar was stopped, over every stop.
     pub calls_while_stopped: u64,
     /// Changes the registrar made over the run.
-    pub changes: u64,
+    pub registrar_changes: u64,
 }
 
 /// Stops the registrar of a fresh `make()` pair `stops` times while its audio side calls.
@@ -191,7 +192,7 @@ pub fn measure<R: Registrar, C: Caller>(
             }
         }
         // Relaxed: read after the last stop; the scope's join orders the rest.
-        found.changes = changes.load(Ordering::Relaxed);
+        found.registrar_changes = changes.load(Ordering::Relaxed);
         Ok(())
     })?;
     Ok(found)
@@ -213,11 +214,7 @@ impl Visit for Measure {
         FrozenRegistrar {
             name: self.subject.name(),
             kind: self.subject.kind(),
-            stops: found.stops,
-            stalls: found.stalls,
-            never_resumed: found.never_resumed,
-            calls_while_stopped: found.calls_while_stopped,
-            registrar_changes: found.changes,
+            found,
             not_measured,
         }
     }

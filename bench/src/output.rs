@@ -307,9 +307,9 @@ fn side_by_side_table(out: &mut String, report: &Report) {
             );
         let stalled = report.frozen_of(name).map_or_else(
             || "n/a".to_owned(),
-            |f| match f.stalls {
-                0 => format!("0 of {}", f.stops),
-                n => format!("**{n}** of {}", f.stops),
+            |f| match f.found.stalls {
+                0 => format!("0 of {}", f.found.stops),
+                n => format!("**{n}** of {}", f.found.stops),
             },
         );
         let _ = writeln!(
@@ -420,7 +420,7 @@ fn frozen_table(out: &mut String, report: &Report) {
             let _ = writeln!(out, "| {} | not measured: {why} | | | | {says} |", f.name);
             continue;
         }
-        let stalled = match (f.stalls, f.never_resumed) {
+        let stalled = match (f.found.stalls, f.found.never_resumed) {
             (0, _) => "0".to_owned(),
             (n, 0) => format!("**{n}**"),
             (n, stuck) => format!("**{n}** ({stuck} never resumed)"),
@@ -429,9 +429,9 @@ fn frozen_table(out: &mut String, report: &Report) {
             out,
             "| {} | {} | {stalled} | {:.0} | {} | {says} |",
             f.name,
-            f.stops,
-            f.calls_while_stopped as f64 / f.stops.max(1) as f64,
-            f.registrar_changes,
+            f.found.stops,
+            f.found.calls_while_stopped as f64 / f.found.stops.max(1) as f64,
+            f.found.registrar_changes,
         );
     }
     let _ = writeln!(
@@ -440,7 +440,7 @@ fn frozen_table(out: &mut String, report: &Report) {
          and again, while the audio side calls in a loop. Each stop sends the registrar a \
          signal whose handler blocks until released, so it stops at whatever instruction it was \
          at, holding what it held; a stall is an audio side stuck inside one call for the first \
-         {} ms of the stop and {} ms more (longer than the OS keeps a runnable thread waiting). A stop lands inside a change only some of the time: a \
+         {} ms of the stop and {} ms more (chosen to be longer than the OS keeps a runnable thread waiting). A stop lands inside a change only some of the time: a \
          0 means \"not seen in this many stops\", and the last column says, from each \
          hand-over's source, whether it can happen.\n",
         crate::frozen::FREEZE.as_millis(),

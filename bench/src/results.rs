@@ -1,6 +1,7 @@
 //! What a report run produces, in the shape `--json` writes.
 
 use crate::config::Config;
+use crate::frozen::Stops;
 use crate::subject::Kind;
 use crate::timing::{Reference, Summary};
 use serde::Serialize;
@@ -170,16 +171,9 @@ pub struct FrozenRegistrar {
     pub name: &'static str,
     /// `strategy` or `peer`.
     pub kind: Kind,
-    /// Times the registrar was stopped and released.
-    pub stops: u64,
-    /// Stops during which the audio side was stuck inside a call, waiting for the registrar.
-    pub stalls: u64,
-    /// Stalls the audio side did not recover from once the registrar was released.
-    pub never_resumed: u64,
-    /// Audio-side calls finished while the registrar was stopped, over every stop.
-    pub calls_while_stopped: u64,
-    /// Changes the registrar made over the run.
-    pub registrar_changes: u64,
+    /// What the stops found.
+    #[serde(flatten)]
+    pub found: Stops,
     /// Why nothing was measured, if it was not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_measured: Option<String>,
@@ -307,8 +301,8 @@ impl Report {
             allocations: per_million(name, |h| Some(h.allocations)),
             frees: per_million(name, |h| Some(h.frees)),
             syscalls: per_million(name, |h| h.syscalls),
-            stalled_stops: self.frozen_of(name).map(|f| f.stalls),
-            stops: self.frozen_of(name).map(|f| f.stops),
+            stalled_stops: self.frozen_of(name).map(|f| f.found.stalls),
+            stops: self.frozen_of(name).map(|f| f.found.stops),
         };
         let calls = self.results.iter().map(|r| {
             row(

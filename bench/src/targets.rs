@@ -145,8 +145,8 @@ pub fn judge(report: &Report) -> Vec<Target> {
     if let Some(f) = report.frozen_of("Mailbox") {
         targets.push(Target {
             target: "a registrar stopped mid-change never leaves Mailbox's audio side waiting",
-            measured: format!("{} stalls in {} stops", f.stalls, f.stops),
-            met: f.stalls == 0,
+            measured: format!("{} stalls in {} stops", f.found.stalls, f.found.stops),
+            met: f.found.stalls == 0,
         });
     }
     if report.results.iter().any(|r| r.kind == Kind::Peer) {

@@ -199,11 +199,11 @@ fn a_tiny_report_has_the_published_shape_and_accounts_for_every_change() {
     assert_eq!(names(&json["frozen_registrar"]), hazard_names);
     for frozen in &report.frozen_registrar {
         assert_eq!(frozen.not_measured, None, "{frozen:?}");
-        assert_eq!(frozen.stops, config.registrar_stops, "{frozen:?}");
-        assert!(frozen.registrar_changes > 0, "{frozen:?}");
-        assert_eq!(frozen.never_resumed, 0, "{frozen:?}");
+        assert_eq!(frozen.found.stops, config.registrar_stops, "{frozen:?}");
+        assert!(frozen.found.registrar_changes > 0, "{frozen:?}");
+        assert_eq!(frozen.found.never_resumed, 0, "{frozen:?}");
         if frozen.kind == rtcb_bench::subject::Kind::Strategy {
-            assert_eq!(frozen.stalls, 0, "{frozen:?}");
+            assert_eq!(frozen.found.stalls, 0, "{frozen:?}");
         }
     }
 

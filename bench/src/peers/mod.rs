@@ -135,7 +135,7 @@ impl Peer {
             Peer::RtrbDropOnAudio => {
                 "**yes**, for listeners above glibc's fast-bin size (128 bytes): their free takes \
                  the arena's lock, which a registrar stopped in `malloc` may hold (the small \
-                 listeners measured here are freed without it)"
+                 listeners measured here fit glibc's fast bins, freed without it)"
             }
         }
     }
